@@ -1,0 +1,1 @@
+"""mini-operators: the Kubernetes workload controllers reimplemented as Kopf operators."""

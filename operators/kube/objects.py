@@ -1,0 +1,180 @@
+"""Frozen views of the object fields controllers read: metadata, owner references and pods.
+
+Controllers keep these views in their caches instead of whole API objects: they are typed, hashable,
+small, and cannot be mutated by accident (the Go controllers' "never mutate the cache" rule).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "ContainerPort",
+    "ObjectRef",
+    "OwnerReference",
+    "Pod",
+    "parse_time",
+]
+
+DELETION_COST_ANNOTATION = "controller.kubernetes.io/pod-deletion-cost"
+
+
+def parse_time(value: str | None) -> datetime.datetime | None:
+    """Parse an RFC 3339 timestamp as the API server writes it (`2026-01-02T03:04:05Z`)."""
+    if not value:
+        return None
+    return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerReference:
+    """metav1.OwnerReference."""
+
+    api_version: str
+    kind: str
+    name: str
+    uid: str
+    controller: bool = False
+    block_owner_deletion: bool = False
+
+    @classmethod
+    def from_dict(cls, ref: Mapping[str, Any]) -> OwnerReference:
+        return cls(
+            api_version=str(ref.get("apiVersion", "")),
+            kind=str(ref.get("kind", "")),
+            name=str(ref.get("name", "")),
+            uid=str(ref.get("uid", "")),
+            controller=bool(ref.get("controller", False)),
+            block_owner_deletion=bool(ref.get("blockOwnerDeletion", False)),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "apiVersion": self.api_version,
+            "kind": self.kind,
+            "name": self.name,
+            "uid": self.uid,
+            "controller": self.controller,
+            "blockOwnerDeletion": self.block_owner_deletion,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectRef:
+    """The identity of a namespaced object: enough to GET it, and to tell a re-created one (new UID) apart."""
+
+    namespace: str
+    name: str
+    uid: str = ""
+
+    @property
+    def key(self) -> str:
+        """The work-queue key, `namespace/name`, as cache.MetaNamespaceKeyFunc."""
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerPort:
+    """corev1.ContainerPort (the fields Services and NetworkPolicies resolve named ports against)."""
+
+    container_port: int
+    protocol: str = "TCP"
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Pod:
+    """The fields of a corev1.Pod that the workload, endpoint and policy controllers read."""
+
+    namespace: str
+    name: str
+    uid: str
+    resource_version: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    owner_references: tuple[OwnerReference, ...] = ()
+    creation_timestamp: datetime.datetime | None = None
+    deletion_timestamp: datetime.datetime | None = None
+    node_name: str = ""
+    phase: str = ""
+    ready: bool = False
+    ready_since: datetime.datetime | None = None
+    restart_count: int = 0
+    pod_ips: tuple[str, ...] = ()
+    ports: tuple[ContainerPort, ...] = ()
+    hostname: str = ""
+    subdomain: str = ""
+
+    @classmethod
+    def from_dict(cls, body: Mapping[str, Any]) -> Pod:
+        """Build the view from a pod as the API returns it (a dict, or a Kopf body)."""
+        metadata: Mapping[str, Any] = body.get("metadata") or {}
+        spec: Mapping[str, Any] = body.get("spec") or {}
+        status: Mapping[str, Any] = body.get("status") or {}
+        ready_condition = next(
+            (c for c in status.get("conditions") or () if c.get("type") == "Ready"),
+            None,
+        )
+        ready = ready_condition is not None and ready_condition.get("status") == "True"
+        restarts = [
+            int(s.get("restartCount", 0))
+            for s in (status.get("containerStatuses") or ())
+        ]
+        pod_ips = tuple(p["ip"] for p in status.get("podIPs") or () if p.get("ip"))
+        if not pod_ips and status.get("podIP"):
+            pod_ips = (str(status["podIP"]),)
+        ports = tuple(
+            ContainerPort(
+                container_port=int(p.get("containerPort", 0)),
+                protocol=str(p.get("protocol") or "TCP"),
+                name=str(p.get("name") or ""),
+            )
+            for container in spec.get("containers") or ()
+            for p in container.get("ports") or ()
+        )
+        return cls(
+            namespace=str(metadata.get("namespace", "")),
+            name=str(metadata.get("name", "")),
+            uid=str(metadata.get("uid", "")),
+            resource_version=str(metadata.get("resourceVersion", "")),
+            labels=dict(metadata.get("labels") or {}),
+            annotations=dict(metadata.get("annotations") or {}),
+            owner_references=tuple(
+                OwnerReference.from_dict(ref) for ref in metadata.get("ownerReferences") or ()
+            ),
+            creation_timestamp=parse_time(metadata.get("creationTimestamp")),
+            deletion_timestamp=parse_time(metadata.get("deletionTimestamp")),
+            node_name=str(spec.get("nodeName") or ""),
+            phase=str(status.get("phase") or ""),
+            ready=ready,
+            ready_since=parse_time(ready_condition.get("lastTransitionTime")) if ready and ready_condition else None,
+            restart_count=max(restarts, default=0),
+            pod_ips=pod_ips,
+            ports=ports,
+            hostname=str(spec.get("hostname") or ""),
+            subdomain=str(spec.get("subdomain") or ""),
+        )
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    @property
+    def controller_ref(self) -> OwnerReference | None:
+        """metav1.GetControllerOf: the owner reference with controller=true, if any."""
+        return next((ref for ref in self.owner_references if ref.controller), None)
+
+    @property
+    def deletion_cost(self) -> int:
+        """The pod-deletion-cost annotation (RS-12 (4)); absent or invalid counts as 0, as upstream."""
+        raw = self.annotations.get(DELETION_COST_ANNOTATION)
+        if raw is None:
+            return 0
+        try:
+            value = int(raw)
+        except ValueError:
+            return 0
+        return value if -(2**31) <= value < 2**31 else 0

@@ -1,0 +1,136 @@
+"""Label selectors: parsing, matching and formatting, as k8s.io/apimachinery/pkg/labels and metav1."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+__all__ = [
+    "Everything",
+    "InvalidSelectorError",
+    "LabelSelector",
+    "Nothing",
+    "Requirement",
+    "is_superset",
+]
+
+Operator = Literal["In", "NotIn", "Exists", "DoesNotExist"]
+_OPERATORS: frozenset[str] = frozenset({"In", "NotIn", "Exists", "DoesNotExist"})
+
+
+class InvalidSelectorError(ValueError):
+    """A label selector that metav1.LabelSelectorAsSelector would reject."""
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """One requirement of a selector: `key operator (values)`; matchLabels entries become `key In (value)`."""
+
+    key: str
+    operator: Operator
+    values: frozenset[str] = frozenset()
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        match self.operator:
+            case "In":
+                return self.key in labels and labels[self.key] in self.values
+            case "NotIn":
+                return self.key not in labels or labels[self.key] not in self.values
+            case "Exists":
+                return self.key in labels
+            case "DoesNotExist":
+                return self.key not in labels
+
+    def __str__(self) -> str:
+        values = ",".join(sorted(self.values))
+        match self.operator:
+            case "In" if len(self.values) == 1:
+                return f"{self.key}={values}"
+            case "In":
+                return f"{self.key} in ({values})"
+            case "NotIn":
+                return f"{self.key} notin ({values})"
+            case "Exists":
+                return self.key
+            case "DoesNotExist":
+                return f"!{self.key}"
+
+
+@dataclass(frozen=True, slots=True)
+class LabelSelector:
+    """A parsed metav1.LabelSelector: every requirement must match (AND).
+
+    `nothing=True` is labels.Nothing(), what a nil selector means to a controller: it matches no object.
+    An empty (non-nil) selector has no requirements and matches everything.
+    """
+
+    requirements: tuple[Requirement, ...] = ()
+    nothing: bool = False
+
+    @classmethod
+    def parse(cls, selector: Mapping[str, Any] | None) -> LabelSelector:
+        """Parse a metav1.LabelSelector dict (matchLabels, matchExpressions), as LabelSelectorAsSelector."""
+        if selector is None:
+            return Nothing
+        if not isinstance(selector, Mapping):
+            raise InvalidSelectorError(f"selector must be an object, not {type(selector).__name__}")
+        requirements: list[Requirement] = []
+        match_labels = selector.get("matchLabels") or {}
+        if not isinstance(match_labels, Mapping):
+            raise InvalidSelectorError("matchLabels must be a map of strings")
+        for key, value in match_labels.items():
+            if not isinstance(value, str):
+                raise InvalidSelectorError(f"matchLabels[{key!r}] must be a string")
+            requirements.append(Requirement(str(key), "In", frozenset({value})))
+        for index, expression in enumerate(selector.get("matchExpressions") or ()):
+            requirements.append(_parse_expression(expression, index))
+        return cls(tuple(sorted(requirements, key=lambda r: (r.key, r.operator, sorted(r.values)))))
+
+    @classmethod
+    def from_labels(cls, labels: Mapping[str, str]) -> LabelSelector:
+        """labels.SelectorFromSet: equality on every given label."""
+        return cls.parse({"matchLabels": dict(labels)})
+
+    @property
+    def empty(self) -> bool:
+        """True for `{}`, which selects everything."""
+        return not self.requirements and not self.nothing
+
+    def matches(self, labels: Mapping[str, str] | None) -> bool:
+        if self.nothing:
+            return False
+        labels = labels or {}
+        return all(requirement.matches(labels) for requirement in self.requirements)
+
+    def __str__(self) -> str:
+        """The string form of labels.Selector.String(), as the scale subresource and `kubectl get -l` use."""
+        return ",".join(str(requirement) for requirement in self.requirements)
+
+
+Everything = LabelSelector()
+Nothing = LabelSelector(nothing=True)
+
+
+def _parse_expression(expression: Any, index: int) -> Requirement:
+    where = f"matchExpressions[{index}]"
+    if not isinstance(expression, Mapping):
+        raise InvalidSelectorError(f"{where} must be an object")
+    key, operator, values = expression.get("key"), expression.get("operator"), expression.get("values") or []
+    if not isinstance(key, str) or not key:
+        raise InvalidSelectorError(f"{where}.key must be a non-empty string")
+    if operator not in _OPERATORS:
+        raise InvalidSelectorError(f"{where}.operator {operator!r} is not one of In, NotIn, Exists, DoesNotExist")
+    if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
+        raise InvalidSelectorError(f"{where}.values must be a list of strings")
+    if operator in ("In", "NotIn") and not values:
+        raise InvalidSelectorError(f"{where}.values must be non-empty for operator {operator}")
+    if operator in ("Exists", "DoesNotExist") and values:
+        raise InvalidSelectorError(f"{where}.values must be empty for operator {operator}")
+    return Requirement(key, operator, frozenset(values))
+
+
+def is_superset(labels: Mapping[str, str] | None, subset: Iterable[tuple[str, str]]) -> bool:
+    """True when `labels` holds every (key, value) of `subset` (fullyLabeledReplicas, RS-21)."""
+    labels = labels or {}
+    return all(labels.get(key) == value for key, value in subset)
