@@ -1,0 +1,23 @@
+"""The minik8s.dev/v1 API: pydantic models of every kind, the single source of truth for crds/*.yaml."""
+
+from __future__ import annotations
+
+from operators.api.crdinfo import GROUP, VERSION, CRDInfo
+from operators.api.meta import CustomResource
+from operators.api.replicaset import MiniReplicaSet, MiniReplicaSetSpec, MiniReplicaSetStatus
+
+__all__ = [
+    "GROUP",
+    "KINDS",
+    "VERSION",
+    "CRDInfo",
+    "CustomResource",
+    "MiniReplicaSet",
+    "MiniReplicaSetSpec",
+    "MiniReplicaSetStatus",
+]
+
+KINDS: tuple[type[CustomResource], ...] = (MiniReplicaSet,)
+"""Every kind the operators serve; `python -m operators.api.crdgen` writes one CRD for each.
+To add a kind: write its root model (a CustomResource with a `crd` CRDInfo) in its own module, then
+list it here and regenerate crds/."""

@@ -119,10 +119,7 @@ class Pod:
             None,
         )
         ready = ready_condition is not None and ready_condition.get("status") == "True"
-        restarts = [
-            int(s.get("restartCount", 0))
-            for s in (status.get("containerStatuses") or ())
-        ]
+        restarts = [int(s.get("restartCount", 0)) for s in (status.get("containerStatuses") or ())]
         pod_ips = tuple(p["ip"] for p in status.get("podIPs") or () if p.get("ip"))
         if not pod_ips and status.get("podIP"):
             pod_ips = (str(status["podIP"]),)
@@ -142,9 +139,7 @@ class Pod:
             resource_version=str(metadata.get("resourceVersion", "")),
             labels=dict(metadata.get("labels") or {}),
             annotations=dict(metadata.get("annotations") or {}),
-            owner_references=tuple(
-                OwnerReference.from_dict(ref) for ref in metadata.get("ownerReferences") or ()
-            ),
+            owner_references=tuple(OwnerReference.from_dict(ref) for ref in metadata.get("ownerReferences") or ()),
             creation_timestamp=parse_time(metadata.get("creationTimestamp")),
             deletion_timestamp=parse_time(metadata.get("deletionTimestamp")),
             node_name=str(spec.get("nodeName") or ""),

@@ -1,0 +1,69 @@
+# mini-operators: every target creates and uses its own virtual environment (.venv) and the pinned toolchain,
+# built once into ~/.cache/mini-operators (see README.md). `make help` lists the targets.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+CLUSTER := $(PY) -m operators.devcluster
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help venv toolchain up up-nobuiltin down status demo test unit integration lint format crds bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+venv: $(STAMP) ## create .venv and install the project with its dev extras
+
+toolchain: $(STAMP) ## build kube-apiserver & co., etcd, kwok and helm from the Go module proxy (cached)
+	$(CLUSTER) build
+
+up: toolchain ## start the local cluster (a no-op when it is up); prints the KUBECONFIG line
+	$(CLUSTER) up
+
+up-nobuiltin: toolchain ## start it without the built-in deployment/replicaset/endpointslice controllers
+	$(CLUSTER) up --no-builtin-controllers
+
+down: $(STAMP) ## stop the local cluster's processes and remove its state
+	$(CLUSTER) down
+
+status: $(STAMP) ## show the local cluster's components and nodes
+	$(CLUSTER) status
+
+demo: up ## the main job: cluster up, CRDs installed, operator running, a MiniReplicaSet converging
+	$(PY) -m operators.demo
+
+lint: $(STAMP) ## ruff, mypy --strict, import-linter
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+format: $(STAMP) ## apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+crds: $(STAMP) ## regenerate crds/ from the pydantic models
+	$(PY) -m operators.api.crdgen
+
+unit: $(STAMP) ## the unit tests only (no cluster)
+	$(VENV)/bin/pytest tests/unit $(PYTEST_ARGS)
+
+integration: toolchain ## the integration tests (bring the local cluster up, or reuse it)
+	$(VENV)/bin/pytest tests/integration $(PYTEST_ARGS)
+
+test: lint toolchain ## everything CI runs: lint, unit and integration tests on the local cluster
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: up ## benchmarks (on demand; they print ratios against the built-in controllers)
+	$(PY) benchmarks/replicaset.py
+
+clean: ## remove .venv and caches in the work tree (not the toolchain cache)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -1,0 +1,278 @@
+"""Models shared by the kinds: the base classes, label selectors, pod templates, conditions, CEL rules."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import datetime
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from operators.api.crdinfo import CRDInfo, Rule, cel, list_map
+
+__all__ = [
+    "MAX_SELECTOR_TERMS",
+    "SELECTOR_IMMUTABLE",
+    "SELECTOR_MATCHES_TEMPLATE",
+    "SELECTOR_NOT_EMPTY",
+    "Condition",
+    "Container",
+    "CustomResource",
+    "IntOrString",
+    "KubeModel",
+    "LabelSelector",
+    "LabelSelectorRequirement",
+    "LabelValue",
+    "PodSpec",
+    "PodTemplateMetadata",
+    "PodTemplateSpec",
+]
+
+
+class KubeModel(BaseModel):
+    """Base of every model: Python attributes in snake_case, Kubernetes JSON in camelCase.
+
+    `use_attribute_docstrings` turns the docstring under each field into its schema description, which
+    the CRD carries and `kubectl explain` prints: the docstrings are copied from the upstream Go types.
+    """
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        use_attribute_docstrings=True,
+    )
+
+    def to_kube(self) -> dict[str, Any]:
+        """The object as the API server expects it: camelCase keys, unset optional fields omitted."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class CustomResource(KubeModel):
+    """Base of a kind's root model; the subclass declares `crd`, `api_version`, `kind`, `spec` and `status`."""
+
+    crd: ClassVar[CRDInfo]
+
+    api_version: str
+    """APIVersion defines the versioned schema of this representation of an object (`minik8s.dev/v1`)."""
+
+    kind: str
+    """Kind is a string value representing the REST resource this object represents."""
+
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    """Standard object's metadata.
+    More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"""
+
+
+MAX_SELECTOR_TERMS = 256
+"""Bound on matchLabels entries, matchExpressions and values per requirement. Upstream has none, but the
+API server rejects CEL rules whose worst-case cost it cannot bound; 256 is far beyond real selectors."""
+
+LabelValue = Annotated[str, Field(max_length=63)]
+"""A label value: at most 63 characters, as upstream validation.IsValidLabelValue requires."""
+
+IntOrString = Annotated[int | str, Field(json_schema_extra={"x-kubernetes-int-or-string": True})]
+"""An integer or a string such as "25%" (intstr.IntOrString), for fields like maxSurge or targetPort."""
+
+
+class LabelSelectorRequirement(KubeModel):
+    """A label selector requirement is a selector that contains values, a key, and an operator that
+    relates the key and values."""
+
+    model_config = ConfigDict(
+        json_schema_extra=cel(
+            # Upstream: metav1validation.ValidateLabelSelectorRequirement.
+            Rule(
+                rule="!(self.operator in ['In', 'NotIn']) || (has(self.values) && size(self.values) > 0)",
+                message="must be specified when `operator` is 'In' or 'NotIn'",
+                field_path=".values",
+                reason="FieldValueRequired",
+            ),
+            Rule(
+                rule="!(self.operator in ['Exists', 'DoesNotExist']) || !has(self.values) || size(self.values) == 0",
+                message="may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
+                field_path=".values",
+                reason="FieldValueForbidden",
+            ),
+        )
+    )
+
+    key: str = Field(min_length=1, max_length=317)
+    """key is the label key that the selector applies to."""
+
+    operator: Literal["In", "NotIn", "Exists", "DoesNotExist"]
+    """operator represents a key's relationship to a set of values.
+    Valid operators are In, NotIn, Exists and DoesNotExist."""
+
+    values: list[LabelValue] | None = Field(default=None, max_length=MAX_SELECTOR_TERMS)
+    """values is an array of string values. If the operator is In or NotIn,
+    the values array must be non-empty. If the operator is Exists or DoesNotExist,
+    the values array must be empty. This array is replaced during a strategic
+    merge patch."""
+
+
+class LabelSelector(KubeModel):
+    """A label selector is a label query over a set of resources. The result of matchLabels and
+    matchExpressions are ANDed. An empty label selector matches all objects. A null
+    label selector matches no objects."""
+
+    match_labels: dict[str, LabelValue] | None = Field(default=None, max_length=MAX_SELECTOR_TERMS)
+    """matchLabels is a map of {key,value} pairs. A single {key,value} in the matchLabels
+    map is equivalent to an element of matchExpressions, whose key field is "key", the
+    operator is "In", and the values array contains only "value". The requirements are ANDed."""
+
+    match_expressions: list[LabelSelectorRequirement] | None = Field(default=None, max_length=MAX_SELECTOR_TERMS)
+    """matchExpressions is a list of label selector requirements. The requirements are ANDed."""
+
+
+class PodTemplateMetadata(KubeModel):
+    """The part of a pod template's metadata that is copied onto each pod created from it: labels,
+    annotations and finalizers. Other metadata fields are pruned."""
+
+    labels: dict[str, LabelValue] | None = None
+    """Map of string keys and values that can be used to organize and categorize
+    (scope and select) objects. May match selectors of replication controllers
+    and services.
+    More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels"""
+
+    annotations: dict[str, str] | None = None
+    """Annotations is an unstructured key value map stored with a resource that may be
+    set by external tools to store and retrieve arbitrary metadata. They are not
+    queryable and should be preserved when modifying objects.
+    More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/annotations"""
+
+    finalizers: list[str] | None = None
+    """Must be empty before the object is deleted from the registry. Each entry
+    is an identifier for the responsible component that will remove the entry
+    from the list. If the deletionTimestamp of the object is non-nil, entries
+    in this list can only be removed."""
+
+
+class Container(KubeModel):
+    """A single application container that you want to run within a pod.
+    Only name and image are declared here; every other container field is kept as written and
+    validated by the API server when a pod is created."""
+
+    model_config = ConfigDict(extra="allow")  # becomes x-kubernetes-preserve-unknown-fields
+
+    name: str = Field(min_length=1)
+    """Name of the container specified as a DNS_LABEL.
+    Each container in a pod must have a unique name (DNS_LABEL).
+    Cannot be updated."""
+
+    image: str | None = None
+    """Container image name.
+    More info: https://kubernetes.io/docs/concepts/containers/images
+    This field is optional to allow higher level config management to default or override
+    container images in workload controllers like Deployments and StatefulSets."""
+
+
+class PodSpec(KubeModel):
+    """PodSpec is a description of a pod.
+    Only the fields a workload controller checks are declared; the rest is kept as written and validated
+    by the API server when a pod is created (an error there surfaces as a FailedCreate event and a
+    ReplicaFailure condition)."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra=cel(
+            # Upstream: ValidatePodTemplateSpecForReplicaSet, shared by ReplicaSets and Deployments.
+            Rule(
+                rule="!has(self.activeDeadlineSeconds)",
+                message="activeDeadlineSeconds in ReplicaSet is not Supported",
+                field_path=".activeDeadlineSeconds",
+                reason="FieldValueForbidden",
+            )
+        ),
+    )
+
+    containers: list[Container] = Field(min_length=1, json_schema_extra=list_map("name"))
+    """List of containers belonging to the pod.
+    Containers cannot currently be added or removed.
+    There must be at least one container in a Pod.
+    Cannot be updated."""
+
+    restart_policy: Literal["Always"] | None = None
+    """Restart policy for all containers within the pod.
+    One of Always, OnFailure, Never. In some contexts, only a subset of those values may be permitted.
+    Default to Always.
+    More info: https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#restart-policy
+
+    A pod template of a workload controller only permits Always."""
+
+    active_deadline_seconds: int | None = None
+    """Optional duration in seconds the pod may be active on the node relative to
+    StartTime before the system will actively try to mark it failed and kill associated containers.
+    Value must be a positive integer.
+
+    Not supported in a pod template of a workload controller: must be omitted."""
+
+
+class PodTemplateSpec(KubeModel):
+    """PodTemplateSpec describes the data a pod should have when created from a template"""
+
+    metadata: PodTemplateMetadata | None = None
+    """Standard object's metadata.
+    More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"""
+
+    spec: PodSpec
+    """Specification of the desired behavior of the pod.
+    More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status"""
+
+
+class Condition(KubeModel):
+    """Describes the state of an object at a certain point (ReplicaSetCondition in apps/v1)."""
+
+    type: str
+    """Type of the condition, for example ReplicaFailure."""
+
+    status: Literal["True", "False", "Unknown"]
+    """Status of the condition, one of True, False, Unknown."""
+
+    last_transition_time: datetime | None = None
+    """The last time the condition transitioned from one status to another."""
+
+    reason: str | None = None
+    """The reason for the condition's last transition."""
+
+    message: str | None = None
+    """A human readable message indicating details about the transition."""
+
+
+# --- CEL rules shared by the workload kinds (MiniReplicaSet, MiniDeployment), attached to their specs ---
+
+SELECTOR_IMMUTABLE = Rule(rule="self == oldSelf", message="field is immutable")
+"""On spec.selector: a transition rule, so checked on update only (upstream ValidateImmutableField)."""
+
+SELECTOR_NOT_EMPTY = Rule(
+    rule="(has(self.matchLabels) && size(self.matchLabels) > 0)"
+    " || (has(self.matchExpressions) && size(self.matchExpressions) > 0)",
+    # Upstream ValidateReplicaSetSpec reports this very wording (it was copied from Deployments).
+    message="empty selector is invalid for deployment",
+)
+"""On spec.selector: `{}` would select every pod in the namespace."""
+
+SELECTOR_MATCHES_TEMPLATE = Rule(
+    rule=textwrap.dedent(
+        """\
+        // Every matchLabels entry must be one of the template's labels ...
+        (!has(self.selector.matchLabels) || self.selector.matchLabels.all(key,
+          self.template.?metadata.?labels[?key].hasValue()
+          && self.template.metadata.labels[key] == self.selector.matchLabels[key]))
+        // ... and every matchExpressions requirement must hold for them.
+        && (!has(self.selector.matchExpressions) || self.selector.matchExpressions.all(req,
+          req.operator == 'In' ? self.template.?metadata.?labels[?req.key].hasValue()
+            && has(req.values) && self.template.metadata.labels[req.key] in req.values
+          : req.operator == 'NotIn' ? !self.template.?metadata.?labels[?req.key].hasValue()
+            || !has(req.values) || !(self.template.metadata.labels[req.key] in req.values)
+          : req.operator == 'Exists' ? self.template.?metadata.?labels[?req.key].hasValue()
+          : !self.template.?metadata.?labels[?req.key].hasValue()))"""
+    ),
+    message="`selector` does not match template `labels`",
+    field_path=".template.metadata.labels",
+)
+"""On the spec: the selector must select the pods the template makes, or the controller would create
+pods forever. Each matchLabels entry must be among the template labels; each matchExpressions
+requirement is evaluated against them (In, NotIn, Exists, DoesNotExist as labels.Selector.Matches)."""

@@ -1,0 +1,52 @@
+"""The operator process: every Mini controller on one shared runtime, run by Kopf."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+
+import kopf
+
+from operators.controllers.replicaset.controller import ReplicaSetController
+from operators.runtime.manager import Manager, Options
+
+__all__ = ["build_manager", "run"]
+
+
+def build_manager(options: Options | None = None) -> Manager:
+    """A manager with every controller registered; `run()` runs it, tests run it in-process."""
+    manager = Manager(options)
+    ReplicaSetController.setup(manager)
+    return manager
+
+
+async def serve(
+    manager: Manager,
+    *,
+    liveness: str | None = None,
+    stop_flag: asyncio.Event | threading.Event | None = None,
+    ready_flag: asyncio.Event | threading.Event | None = None,
+) -> None:
+    """Run the operator until `stop_flag` is set (or forever)."""
+    namespaces = list(manager.options.namespaces)
+    await kopf.operator(
+        registry=manager.registry,
+        clusterwide=not namespaces,
+        namespaces=namespaces,
+        standalone=True,
+        liveness_endpoint=liveness,
+        stop_flag=stop_flag,
+        ready_flag=ready_flag,
+    )
+
+
+def run(options: Options, *, liveness: str | None = None, verbose: bool = False) -> None:
+    """The `run` command: configure logging and serve until interrupted."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+    )
+    if not verbose:  # Kopf reports every handled event at INFO; controllers report what they do
+        logging.getLogger("kopf").setLevel(logging.WARNING)
+    asyncio.run(serve(build_manager(options), liveness=liveness))

@@ -1,0 +1,52 @@
+"""Command line of the local cluster: build, up, down, status, env, kubectl."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from operators.devcluster.build import BuildError, build
+from operators.devcluster.cluster import Cluster, ClusterError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m operators.devcluster", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("build", help="build the pinned toolchain into the cache (a no-op when it is there)")
+    up = commands.add_parser("up", help="start the cluster, or say that it is up")
+    up.add_argument("--nodes", type=int, default=3, help="number of kwok nodes (default 3)")
+    up.add_argument(
+        "--no-builtin-controllers",
+        action="store_true",
+        help="run kube-controller-manager without its deployment, replicaset and endpointslice "
+        "controllers (benchmarks use this; on a running cluster only KCM restarts)",
+    )
+    commands.add_parser("down", help="stop the processes `up` started and remove their state")
+    commands.add_parser("status", help="show the components, the API server and the nodes")
+    commands.add_parser("env", help="print the shell lines that select this cluster and the pinned binaries")
+    args = parser.parse_args(argv)
+    cluster = Cluster()
+    try:
+        match args.command:
+            case "build":
+                build()
+            case "up":
+                build()
+                cluster.up(nodes=args.nodes, builtin_controllers=not args.no_builtin_controllers)
+                print("\nTo use it from your shell (kubectl and helm pinned to the cluster's version):")
+                print("\n".join(f"  {line}" for line in cluster.env_lines()))
+            case "down":
+                cluster.down()
+            case "status":
+                return 0 if cluster.status() else 1
+            case "env":
+                print("\n".join(cluster.env_lines()))
+    except (BuildError, ClusterError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,505 @@
+"""Supervise the local control plane: start etcd, the Kubernetes components and kwok, by PID, and stop them.
+
+We run our own small supervisor instead of `kwokctl --runtime binary`: it lets us put etcd on tmpfs, pick the
+exact flags (RBAC, service-account tokens, built-in controllers on or off), record the PIDs we started so that
+`down` stops exactly those, and never reach for a download. kwokctl is still built, for people who want it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import secrets
+import signal
+import socket
+import ssl
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import yaml
+
+from operators.devcluster import pki
+from operators.devcluster.build import missing_binaries
+from operators.devcluster.versions import TOOLCHAIN, toolchain_dir
+
+__all__ = ["Cluster", "ClusterError", "Layout"]
+
+DISABLEABLE_CONTROLLERS = ("deployment-controller", "replicaset-controller", "endpointslice-controller")
+ZONES = ("zone-a", "zone-b")
+SERVICE_CIDR = "10.96.0.0/16"
+STAGES = Path(__file__).with_name("data") / "stages.yaml"
+
+
+class ClusterError(RuntimeError):
+    """The cluster could not be brought up, or its state is not what a command expects."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a cluster keeps its files and which loopback ports it listens on."""
+
+    state_dir: Path
+    port_base: int = 26000
+
+    @classmethod
+    def default(cls) -> Layout:
+        """`$MINI_CLUSTER_DIR`, else `$XDG_STATE_HOME/mini-operators/cluster`: one dev cluster per user."""
+        if explicit := os.environ.get("MINI_CLUSTER_DIR"):
+            return cls(Path(explicit))
+        base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+        return cls(Path(base) / "mini-operators" / "cluster", int(os.environ.get("MINI_CLUSTER_PORT_BASE", 26000)))
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.state_dir / "kubeconfig"
+
+    @property
+    def state_file(self) -> Path:
+        return self.state_dir / "state.json"
+
+    @property
+    def pki(self) -> Path:
+        return self.state_dir / "pki"
+
+    @property
+    def logs(self) -> Path:
+        return self.state_dir / "logs"
+
+    @property
+    def etcd_data(self) -> Path:
+        """On tmpfs (/dev/shm) when there is one: etcd's fsyncs are what make a test cluster slow."""
+        tag = hashlib.sha256(str(self.state_dir).encode()).hexdigest()[:8]
+        shm = Path("/dev/shm")
+        base = shm if shm.is_dir() and os.access(shm, os.W_OK) else self.state_dir
+        return base / f"mini-operators-{tag}" / "etcd"
+
+    @property
+    def ports(self) -> dict[str, int]:
+        base = self.port_base
+        return {
+            "etcd": base + 379,
+            "etcd-peer": base + 380,
+            "kube-apiserver": base + 443,
+            "kube-controller-manager": base + 257,
+            "kube-scheduler": base + 259,
+            "kwok": base + 247,
+        }
+
+
+@dataclass
+class State:
+    """What `up` recorded: the PIDs it started and the settings they were started with."""
+
+    pids: dict[str, int] = field(default_factory=dict)
+    builtin_controllers: bool = True
+    nodes: int = 3
+    toolchain: str = ""
+
+    @classmethod
+    def load(cls, path: Path) -> State | None:
+        try:
+            return cls(**json.loads(path.read_text()))
+        except FileNotFoundError:
+            return None
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(asdict(self), indent=2) + "\n")
+
+
+class Cluster:
+    """The local cluster: `up`, `down`, `status`. Every method is synchronous: it is a command-line tool."""
+
+    def __init__(self, layout: Layout | None = None, *, echo: Callable[[str], None] = print) -> None:
+        self.layout = layout or Layout.default()
+        self.bin = toolchain_dir() / "bin"
+        self.echo = echo
+
+    # --- public commands
+
+    def up(self, *, nodes: int = 3, builtin_controllers: bool = True) -> None:
+        """Start everything, or say it is already up. A change of `builtin_controllers` restarts only KCM."""
+        state = State.load(self.layout.state_file)
+        if state is not None and self._all_running(state):
+            if state.builtin_controllers != builtin_controllers:
+                self._restart_controller_manager(state, builtin_controllers)
+            else:
+                self.echo(f"cluster: already up (built-in workload controllers {_on_off(builtin_controllers)})")
+            self._ensure_nodes(nodes)
+            return
+        if state is not None:
+            self.echo("cluster: a previous cluster is partly running; stopping what is left of it first")
+            self.down()
+        if missing := missing_binaries():
+            raise ClusterError(f"toolchain not built (missing {', '.join(missing)}): run `make toolchain` first")
+        self._check_ports_free()
+        started = time.monotonic()
+        self.layout.state_dir.mkdir(parents=True, exist_ok=True)
+        self.layout.logs.mkdir(exist_ok=True)
+        pki.write_pki(self.layout.pki)
+        self._write_credentials()
+        state = State(builtin_controllers=builtin_controllers, nodes=nodes, toolchain=TOOLCHAIN.key)
+        try:
+            for name in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"):
+                state.pids[name] = self._start(name, builtin_controllers=builtin_controllers)
+                state.save(self.layout.state_file)
+                self._wait_healthy(name, state.pids[name])
+            self._ensure_nodes(nodes)
+        except BaseException:
+            self.echo(f"cluster: start failed; logs are in {self.layout.logs}")
+            self.down()
+            raise
+        self.echo(
+            f"cluster: up in {time.monotonic() - started:.1f}s "
+            f"(built-in workload controllers {_on_off(builtin_controllers)})"
+        )
+
+    def down(self) -> None:
+        """Stop exactly the processes `up` started (by PID, checking each is still ours) and remove their state."""
+        state = State.load(self.layout.state_file)
+        if state is None:
+            self.echo("cluster: not running")
+        else:
+            for name in reversed(list(state.pids)):
+                self._stop(name, state.pids[name])
+            self.echo("cluster: stopped")
+        for path in (self.layout.etcd_data.parent, self.layout.state_dir):
+            _remove_tree(path)
+
+    def status(self) -> bool:
+        """Print each component's state; True when everything runs and the API server is ready."""
+        state = State.load(self.layout.state_file)
+        if state is None:
+            self.echo("cluster: not running")
+            return False
+        healthy = True
+        for name, pid in state.pids.items():
+            alive = self._is_ours(name, pid)
+            healthy &= alive
+            self.echo(f"  {name:<24} pid {pid:<8} {'running' if alive else 'NOT RUNNING'}")
+        ready = self._probe("kube-apiserver")
+        healthy &= ready
+        self.echo(f"  {'api server':<24} {self._server():<13} {'ready' if ready else 'NOT READY'}")
+        self.echo(f"  built-in workload controllers {_on_off(state.builtin_controllers)}")
+        if ready:
+            nodes = self.kubectl("get", "nodes", "--no-headers", check=False).stdout.strip()
+            self.echo("  nodes:\n" + "\n".join(f"    {line}" for line in nodes.splitlines()))
+        self.echo(f"  kubeconfig: {self.layout.kubeconfig}")
+        return healthy
+
+    def env_lines(self) -> list[str]:
+        """The shell lines that point kubectl, helm and the tests at this cluster and the pinned binaries."""
+        return [f"export KUBECONFIG={self.layout.kubeconfig}", f'export PATH="{self.bin}:$PATH"']
+
+    def kubectl(self, *args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run the pinned kubectl against this cluster."""
+        return subprocess.run(
+            [str(self.bin / "kubectl"), f"--kubeconfig={self.layout.kubeconfig}", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=120,
+        )
+
+    # --- processes
+
+    def _argv(self, name: str, *, builtin_controllers: bool) -> list[str]:
+        p, d, ports = self.layout.pki, self.layout.state_dir, self.layout.ports
+        etcd_url = f"http://127.0.0.1:{ports['etcd']}"
+        common = ["--bind-address=127.0.0.1", "--leader-elect=false", "--v=1"]
+        match name:
+            case "etcd":
+                peer = f"http://127.0.0.1:{ports['etcd-peer']}"
+                return [
+                    f"--data-dir={self.layout.etcd_data}",
+                    "--name=mini",
+                    f"--listen-client-urls={etcd_url}",
+                    f"--advertise-client-urls={etcd_url}",
+                    f"--listen-peer-urls={peer}",
+                    f"--initial-advertise-peer-urls={peer}",
+                    f"--initial-cluster=mini={peer}",
+                    "--unsafe-no-fsync",
+                    "--log-level=warn",
+                    "--quota-backend-bytes=4294967296",
+                ]
+            case "kube-apiserver":
+                return [
+                    f"--etcd-servers={etcd_url}",
+                    "--bind-address=127.0.0.1",
+                    "--advertise-address=127.0.0.1",
+                    f"--secure-port={ports['kube-apiserver']}",
+                    f"--tls-cert-file={p / 'apiserver.crt'}",
+                    f"--tls-private-key-file={p / 'apiserver.key'}",
+                    f"--client-ca-file={p / 'ca.crt'}",
+                    f"--token-auth-file={d / 'tokens.csv'}",
+                    "--authorization-mode=Node,RBAC",
+                    "--allow-privileged=true",
+                    "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+                    f"--service-account-key-file={p / 'sa.pub'}",
+                    f"--service-account-signing-key-file={p / 'sa.key'}",
+                    f"--service-cluster-ip-range={SERVICE_CIDR}",
+                    # The `kubernetes` Service would point at 127.0.0.1, which Endpoints validation rejects;
+                    # nothing runs inside this cluster that needs it.
+                    "--endpoint-reconciler-type=none",
+                    "--profiling=false",
+                    "--v=1",
+                ]
+            case "kube-controller-manager":
+                controllers = (
+                    "*" if builtin_controllers else ",".join(["*", *(f"-{c}" for c in DISABLEABLE_CONTROLLERS)])
+                )
+                kubeconfig = d / "kube-controller-manager.kubeconfig"
+                return [
+                    *common,
+                    f"--kubeconfig={kubeconfig}",
+                    f"--authentication-kubeconfig={kubeconfig}",
+                    f"--authorization-kubeconfig={kubeconfig}",
+                    f"--secure-port={ports[name]}",
+                    "--use-service-account-credentials=true",
+                    f"--controllers={controllers}",
+                    f"--service-account-private-key-file={p / 'sa.key'}",
+                    f"--root-ca-file={p / 'ca.crt'}",
+                    f"--cluster-signing-cert-file={p / 'ca.crt'}",
+                    f"--cluster-signing-key-file={p / 'ca.key'}",
+                    f"--service-cluster-ip-range={SERVICE_CIDR}",
+                ]
+            case "kube-scheduler":
+                kubeconfig = d / "kube-scheduler.kubeconfig"
+                return [
+                    *common,
+                    f"--kubeconfig={kubeconfig}",
+                    f"--authentication-kubeconfig={kubeconfig}",
+                    f"--authorization-kubeconfig={kubeconfig}",
+                    f"--secure-port={ports[name]}",
+                ]
+            case "kwok":
+                return [
+                    f"--kubeconfig={d / 'kwok.kubeconfig'}",
+                    f"--config={STAGES}",
+                    "--manage-all-nodes=false",
+                    "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+                    "--node-lease-duration-seconds=40",
+                    f"--server-address=127.0.0.1:{ports['kwok']}",
+                ]
+        raise ClusterError(f"unknown component {name}")
+
+    def _start(self, name: str, *, builtin_controllers: bool) -> int:
+        if name == "etcd":
+            self.layout.etcd_data.mkdir(parents=True, exist_ok=True)
+        argv = [str(self.bin / name), *self._argv(name, builtin_controllers=builtin_controllers)]
+        log = (self.layout.logs / f"{name}.log").open("ab")
+        # A new session: the components outlive `make up` and ignore the terminal's Ctrl-C.
+        process = subprocess.Popen(
+            argv,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=self.layout.state_dir,
+        )
+        self.echo(f"cluster: started {name} (pid {process.pid})")
+        return process.pid
+
+    def _stop(self, name: str, pid: int) -> None:
+        if not self._is_ours(name, pid):
+            return
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _alive(pid):
+            time.sleep(0.1)
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+        self.echo(f"cluster: stopped {name} (pid {pid})")
+
+    def _is_ours(self, name: str, pid: int) -> bool:
+        """The PID is alive and still runs the binary we started (PIDs get reused)."""
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            return False
+        return bool(cmdline) and cmdline[0] == str(self.bin / name).encode() and _alive(pid)
+
+    def _all_running(self, state: State) -> bool:
+        return bool(state.pids) and all(self._is_ours(n, p) for n, p in state.pids.items()) and len(state.pids) == 5
+
+    def _restart_controller_manager(self, state: State, builtin_controllers: bool) -> None:
+        self.echo(
+            f"cluster: restarting kube-controller-manager with built-in workload controllers "
+            f"{_on_off(builtin_controllers)}"
+        )
+        self._stop("kube-controller-manager", state.pids["kube-controller-manager"])
+        pid = self._start("kube-controller-manager", builtin_controllers=builtin_controllers)
+        state.pids["kube-controller-manager"], state.builtin_controllers = pid, builtin_controllers
+        state.save(self.layout.state_file)
+        self._wait_healthy("kube-controller-manager", pid)
+
+    # --- health
+
+    def _wait_healthy(self, name: str, pid: int, timeout: float = 90) -> None:
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            if not _alive(pid):
+                tail = _tail(self.layout.logs / f"{name}.log")
+                raise ClusterError(f"{name} exited during start-up; last lines of its log:\n{tail}")
+            if self._probe(name):
+                self.echo(f"cluster: {name} healthy after {time.monotonic() - started:.1f}s")
+                return
+            time.sleep(0.2)
+        raise ClusterError(f"{name} not healthy after {timeout:.0f}s; see {self.layout.logs / (name + '.log')}")
+
+    def _probe(self, name: str) -> bool:
+        port = self.layout.ports[name]
+        match name:
+            case "etcd":
+                return _http_ok(f"http://127.0.0.1:{port}/health")
+            case "kube-apiserver":
+                context = ssl.create_default_context(cafile=str(self.layout.pki / "ca.crt"))
+                token = self._token("admin")
+                return _http_ok(f"https://127.0.0.1:{port}/readyz", context=context, token=token)
+            case "kwok":
+                return _http_ok(f"http://127.0.0.1:{port}/healthz")
+            case _:
+                return _http_ok(f"https://127.0.0.1:{port}/healthz", context=ssl._create_unverified_context())
+
+    # --- credentials and nodes
+
+    USERS = {  # token user -> groups. The components get the identities kubeadm gives them.
+        "admin": "system:masters",
+        "system:kube-controller-manager": "",
+        "system:kube-scheduler": "",
+        "kwok-controller": "system:masters",  # kwok plays every kubelet: it patches node and pod status
+    }
+
+    def _write_credentials(self) -> None:
+        tokens = {user: secrets.token_hex(24) for user in self.USERS}
+        lines = [f'{tokens[u]},{u},{u},"{g}"' if g else f"{tokens[u]},{u},{u}" for u, g in self.USERS.items()]
+        path = self.layout.state_dir / "tokens.csv"
+        path.write_text("\n".join(lines) + "\n")
+        path.chmod(0o600)
+        files = {
+            "admin": self.layout.kubeconfig,
+            "system:kube-controller-manager": self.layout.state_dir / "kube-controller-manager.kubeconfig",
+            "system:kube-scheduler": self.layout.state_dir / "kube-scheduler.kubeconfig",
+            "kwok-controller": self.layout.state_dir / "kwok.kubeconfig",
+        }
+        for user, path in files.items():
+            path.write_text(yaml.safe_dump(self._kubeconfig(user, tokens[user]), sort_keys=False))
+            path.chmod(0o600)
+
+    def _token(self, user: str) -> str:
+        for line in (self.layout.state_dir / "tokens.csv").read_text().splitlines():
+            token, name, *_ = line.split(",")
+            if name == user:
+                return token
+        raise ClusterError(f"no token for {user}")
+
+    def _server(self) -> str:
+        return f"https://127.0.0.1:{self.layout.ports['kube-apiserver']}"
+
+    def _kubeconfig(self, user: str, token: str) -> dict[str, object]:
+        ca = base64.b64encode((self.layout.pki / "ca.crt").read_bytes()).decode()
+        return {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {
+                    "name": "mini-operators",
+                    "cluster": {"server": self._server(), "certificate-authority-data": ca},
+                }
+            ],
+            "users": [{"name": user, "user": {"token": token}}],
+            "contexts": [{"name": "mini-operators", "context": {"cluster": "mini-operators", "user": user}}],
+            "current-context": "mini-operators",
+        }
+
+    def _ensure_nodes(self, count: int) -> None:
+        """Create kwok nodes kwok-node-0..N-1 (two zones, a /20 pod CIDR each) and wait for them to be Ready."""
+        documents = [yaml.safe_dump(_node(index)) for index in range(count)]
+        self.kubectl("apply", "-f", "-", stdin="---\n".join(documents))
+        self.kubectl("wait", "--for=condition=Ready", "node", "-l", "type=kwok", "--timeout=60s")
+        self.echo(f"cluster: {count} kwok nodes Ready")
+
+    def _check_ports_free(self) -> None:
+        for name, port in self.layout.ports.items():
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    raise ClusterError(
+                        f"port {port} ({name}) is already in use: another cluster, or another "
+                        "program; set MINI_CLUSTER_PORT_BASE to move this cluster's ports"
+                    )
+
+
+def _node(index: int) -> dict[str, object]:
+    name = f"kwok-node-{index}"
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": name,
+            "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
+            "labels": {
+                "type": "kwok",
+                "kubernetes.io/hostname": name,
+                "kubernetes.io/os": "linux",
+                "kubernetes.io/arch": "amd64",
+                "topology.kubernetes.io/region": "local",
+                "topology.kubernetes.io/zone": ZONES[index % len(ZONES)],
+            },
+        },
+        # kwok hands out pod IPs from the node's podCIDR; a /20 holds 4094 pods per node.
+        "spec": {"podCIDR": f"10.244.{index * 16}.0/20", "podCIDRs": [f"10.244.{index * 16}.0/20"]},
+        "status": {
+            "addresses": [
+                {"type": "InternalIP", "address": f"172.30.0.{10 + index}"},
+                {"type": "Hostname", "address": name},
+            ],
+            "allocatable": {"cpu": "32", "memory": "256Gi", "pods": "2000"},
+            "capacity": {"cpu": "32", "memory": "256Gi", "pods": "2000"},
+        },
+    }
+
+
+def _http_ok(url: str, *, context: ssl.SSLContext | None = None, token: str | None = None) -> bool:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    try:
+        with urllib.request.urlopen(request, timeout=2, context=context) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError, ssl.SSLError):
+        return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie (our own exited child) is not alive.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "".join(path.read_text(errors="replace").splitlines(keepends=True)[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _remove_tree(path: Path) -> None:
+    if path.exists():
+        subprocess.run(["rm", "-rf", "--one-file-system", str(path)], check=False)
+
+
+def _on_off(flag: bool) -> str:
+    return "on" if flag else "off"

@@ -1,0 +1,187 @@
+"""The one shared async API client: kubernetes_asyncio's connection pool and auth, raw JSON in and out.
+
+We keep kubernetes_asyncio for what it does well (kubeconfig and in-cluster config, token refresh, one aiohttp
+pool, the same HTTP stack as Kopf) and skip its model classes: controllers exchange plain JSON dicts, which
+costs no deserialisation and lets a controller send exactly the patch it means. Every request passes one
+semaphore (bounded concurrency) and, when configured, a client-side token bucket like client-go's QPS/burst.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from kubernetes_asyncio import client as k8s_client
+from kubernetes_asyncio import config as k8s_config
+
+from operators.runtime.ratelimit import TokenBucket
+
+__all__ = ["ApiError", "KubeClient", "PatchType", "bearer_token", "load_configuration"]
+
+PatchType = Literal["merge", "strategic", "json"]
+_PATCH_CONTENT_TYPES: dict[PatchType, str] = {
+    "merge": "application/merge-patch+json",
+    "strategic": "application/strategic-merge-patch+json",
+    "json": "application/json-patch+json",
+}
+USER_AGENT = "mini-operators/0.1"
+
+
+@dataclass
+class ApiError(Exception):
+    """A non-2xx answer of the API server, with its metav1.Status reason and message."""
+
+    status: int
+    reason: str
+    message: str
+    method: str = ""
+    path: str = ""
+
+    def __str__(self) -> str:
+        return self.message or f"{self.method} {self.path}: HTTP {self.status} {self.reason}"
+
+    @property
+    def not_found(self) -> bool:
+        return self.status == 404
+
+    @property
+    def conflict(self) -> bool:
+        return self.status == 409
+
+    @property
+    def invalid(self) -> bool:
+        return self.status == 422
+
+    @property
+    def namespace_terminating(self) -> bool:
+        """Creation refused because the namespace is being deleted (apierrors.HasStatusCause NamespaceTerminating)."""
+        return self.status == 403 and "because it is being terminated" in self.message
+
+
+class KubeClient:
+    """Raw-JSON requests through one kubernetes_asyncio ApiClient, bounded and optionally rate-limited."""
+
+    def __init__(
+        self,
+        api: k8s_client.ApiClient,
+        *,
+        max_concurrency: int = 64,
+        qps: float | None = None,
+        burst: int | None = None,
+    ) -> None:
+        self.api = api
+        self.api.user_agent = USER_AGENT
+        self._slots = asyncio.Semaphore(max_concurrency)
+        self.limiter = TokenBucket(qps=qps, burst=burst or max(1, int(qps))) if qps else None
+        self.requests: Counter[str] = Counter()  # "VERB resource" -> count, for benchmarks and tests
+
+    @classmethod
+    async def from_kubeconfig(
+        cls,
+        *,
+        kubeconfig: str | None = None,
+        context: str | None = None,
+        max_concurrency: int = 64,
+        qps: float | None = None,
+        burst: int | None = None,
+    ) -> KubeClient:
+        configuration = await load_configuration(kubeconfig=kubeconfig, context=context)
+        # Same size as the semaphore: a request holding a slot never waits for a connection.
+        configuration.connection_pool_maxsize = max_concurrency
+        return cls(k8s_client.ApiClient(configuration), max_concurrency=max_concurrency, qps=qps, burst=burst)
+
+    async def close(self) -> None:
+        await self.api.close()
+
+    # --- verbs -------------------------------------------------------------------------------------------------
+
+    async def get(self, path: str, *, query: Mapping[str, str] | None = None) -> dict[str, Any]:
+        return await self.request("GET", path, query=query)
+
+    async def create(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        return await self.request("POST", path, body=body)
+
+    async def patch(self, path: str, body: Any, *, patch_type: PatchType = "merge") -> dict[str, Any]:
+        return await self.request("PATCH", path, body=body, content_type=_PATCH_CONTENT_TYPES[patch_type])
+
+    async def delete(self, path: str, *, uid: str | None = None, propagation: str | None = None) -> dict[str, Any]:
+        """DELETE with an optional UID precondition (never delete a re-created namesake)."""
+        options: dict[str, Any] = {"apiVersion": "v1", "kind": "DeleteOptions"}
+        if uid:
+            options["preconditions"] = {"uid": uid}
+        if propagation:
+            options["propagationPolicy"] = propagation
+        return await self.request("DELETE", path, body=options)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        query: Mapping[str, str] | None = None,
+        content_type: str = "application/json",
+    ) -> dict[str, Any]:
+        """Send one request; return the decoded JSON answer or raise ApiError."""
+        self.requests[f"{method} {_resource_of(path)}"] += 1
+        async with self._slots:
+            if self.limiter is not None:
+                await self.limiter.wait()
+            response = await self.api.call_api(
+                path,
+                method,
+                query_params=list((query or {}).items()),
+                header_params={"Content-Type": content_type, "Accept": "application/json"},
+                body=body,
+                auth_settings=["BearerToken"],
+                _preload_content=False,
+            )
+            try:
+                payload = await response.read()
+            finally:
+                response.release()
+        decoded: dict[str, Any] = json.loads(payload) if payload else {}
+        if not 200 <= response.status <= 299:
+            raise ApiError(
+                status=response.status,
+                reason=str(decoded.get("reason", response.reason or "")),
+                message=str(decoded.get("message", "")),
+                method=method,
+                path=path,
+            )
+        return decoded
+
+
+async def load_configuration(*, kubeconfig: str | None = None, context: str | None = None) -> k8s_client.Configuration:
+    """In-cluster config when running in a pod (and no file was asked for), else the kubeconfig file."""
+    configuration = k8s_client.Configuration()
+    try:
+        if kubeconfig or context:
+            raise k8s_config.ConfigException("an explicit kubeconfig or context was asked for")
+        k8s_config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+    except k8s_config.ConfigException:
+        await k8s_config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=configuration)
+    return configuration
+
+
+async def bearer_token(configuration: k8s_client.Configuration) -> str | None:
+    """The current token (exec and auth-provider plugins refresh it), without the `Bearer ` prefix."""
+    header: Any = configuration.get_api_key_with_prefix("BearerToken")
+    if inspect.isawaitable(header):  # kubernetes_asyncio >= 33.3 made it a coroutine
+        header = await header
+    return str(header).split(" ", 1)[-1] if header else None
+
+
+def _resource_of(path: str) -> str:
+    """`/api/v1/namespaces/x/pods/y/status` -> `pods/status`: the label requests are counted by."""
+    parts = [p for p in path.split("?")[0].split("/") if p]
+    if "namespaces" in parts and len(parts) > parts.index("namespaces") + 2:
+        parts = parts[parts.index("namespaces") + 2 :]
+    else:
+        parts = parts[2:] if parts[:1] == ["api"] else parts[3:]
+    return parts[0] + (f"/{parts[2]}" if len(parts) > 2 else "") if parts else "?"

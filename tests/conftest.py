@@ -1,0 +1,1 @@
+"""Shared pytest configuration: the unit tests need nothing; the integration fixtures live in integration/."""

@@ -1,0 +1,80 @@
+"""Integration fixtures: the local cluster (once per session), a fresh namespace per test, the operator.
+
+The session brings the local cluster up, or reuses a running one, and stops it at the end only if it started
+it. Every test gets its own namespace, deleted afterwards. Tests that need the controllers ask for `operator`,
+which runs the real operator in-process, in the test's event loop, against the real API server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from operators.app import build_manager, serve
+from operators.devcluster.build import build
+from operators.devcluster.cluster import Cluster
+from operators.runtime.client import KubeClient
+from operators.runtime.manager import Manager, Options
+from tests.integration.kubehelpers import eventually
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[Cluster]:
+    build()
+    cluster = Cluster(echo=lambda line: print(line, flush=True))
+    was_up = cluster.status() if cluster.layout.state_file.exists() else False
+    cluster.up(builtin_controllers=True)
+    os.environ["KUBECONFIG"] = str(cluster.layout.kubeconfig)
+    yield cluster
+    if not was_up and not os.environ.get("MINI_KEEP_CLUSTER"):
+        cluster.down()
+
+
+@pytest.fixture(scope="session")
+async def kube(cluster: Cluster) -> AsyncIterator[KubeClient]:
+    client = await KubeClient.from_kubeconfig(kubeconfig=str(cluster.layout.kubeconfig))
+    yield client
+    await client.close()
+
+
+@pytest.fixture(scope="session")
+def crds(cluster: Cluster) -> None:
+    """The project's CRDs, applied server-side and Established."""
+    cluster.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(REPO / "crds"))
+    cluster.kubectl("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
+
+
+@pytest.fixture
+async def namespace(kube: KubeClient, request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    """A fresh namespace named after the test, ready for pods (its default ServiceAccount exists)."""
+    base = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:40].strip("-")
+    name = f"{base}-{secrets.token_hex(3)}"
+    await kube.create("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+
+    async def default_service_account() -> bool:
+        items = (await kube.get(f"/api/v1/namespaces/{name}/serviceaccounts"))["items"]
+        return any(sa["metadata"]["name"] == "default" for sa in items)
+
+    await eventually(default_service_account, what=f"the default ServiceAccount in {name}")
+    yield name
+    await kube.delete(f"/api/v1/namespaces/{name}")
+
+
+@pytest.fixture(scope="session")
+async def operator(cluster: Cluster, crds: None) -> AsyncIterator[Manager]:
+    """The operator, running in-process for the whole session, as `python -m operators run` would."""
+    manager = build_manager(Options(kubeconfig=str(cluster.layout.kubeconfig)))
+    stop, ready = asyncio.Event(), asyncio.Event()
+    task = asyncio.create_task(serve(manager, stop_flag=stop, ready_flag=ready))
+    await asyncio.wait_for(ready.wait(), timeout=60)
+    yield manager
+    stop.set()
+    await asyncio.wait_for(task, timeout=30)

@@ -1,0 +1,75 @@
+"""Helpers for integration tests: waiting for conditions, and steering kwok pods (Ready, NotReady, Failed).
+
+kwok's fast pod stage only acts on Pending pods that are not Ready, so once a pod is Running these status
+patches stick: kwok does not fight the test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from operators.runtime.client import KubeClient
+
+T = TypeVar("T")
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T]], *, within: float = 30, interval: float = 0.2, what: str = "condition"
+) -> T:
+    """Call `probe` until it returns a truthy value (returned) or `within` seconds pass (AssertionError, last value)."""
+    deadline = time.monotonic() + within
+    last: Any = None
+    while True:
+        last = await probe()
+        if last:
+            return last
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {within}s waiting for {what}; last value: {last!r}")
+        await asyncio.sleep(interval)
+
+
+async def list_pods(kube: KubeClient, namespace: str, selector: str = "") -> list[dict[str, Any]]:
+    query = {"labelSelector": selector} if selector else None
+    return list((await kube.get(f"/api/v1/namespaces/{namespace}/pods", query=query))["items"])
+
+
+def is_ready(pod: dict[str, Any]) -> bool:
+    conditions = (pod.get("status") or {}).get("conditions") or []
+    return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
+
+
+def is_active(pod: dict[str, Any]) -> bool:
+    phase = (pod.get("status") or {}).get("phase")
+    return phase not in ("Succeeded", "Failed") and not pod["metadata"].get("deletionTimestamp")
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def set_pod_ready(kube: KubeClient, namespace: str, name: str, ready: bool) -> None:
+    """Flip a running pod's Ready and ContainersReady conditions (a failing readiness probe, or recovery)."""
+    path = f"/api/v1/namespaces/{namespace}/pods/{name}"
+    pod = await kube.get(path)
+    value = "True" if ready else "False"
+    conditions = [
+        dict(c, status=value, lastTransitionTime=_now()) if c["type"] in ("Ready", "ContainersReady") else c
+        for c in pod["status"].get("conditions", [])
+    ]
+    statuses = [dict(s, ready=ready) for s in pod["status"].get("containerStatuses", [])]
+    await kube.patch(f"{path}/status", {"status": {"conditions": conditions, "containerStatuses": statuses}})
+
+
+async def fail_pod(kube: KubeClient, namespace: str, name: str) -> None:
+    """Make a pod Failed, as when its containers exit with an error and restartPolicy is Never."""
+    path = f"/api/v1/namespaces/{namespace}/pods/{name}"
+    pod = await kube.get(path)
+    conditions = [
+        dict(c, status="False", lastTransitionTime=_now()) if c["type"] in ("Ready", "ContainersReady") else c
+        for c in pod["status"].get("conditions", [])
+    ]
+    await kube.patch(f"{path}/status", {"status": {"phase": "Failed", "conditions": conditions}})

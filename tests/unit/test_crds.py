@@ -1,0 +1,396 @@
+"""The CRDs in crds/ are generated from operators.api, structural, and carry the rules kubectl users expect."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from operators.api import KINDS, CustomResource, MiniReplicaSet, crdgen
+from operators.api.crdinfo import CRDInfo, Rule, cel
+from operators.api.meta import IntOrString, KubeModel
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "minireplicaset.yaml"
+
+
+# --- A small checker for the structural-schema rules of apiextensions.k8s.io/v1 ---------------------------
+
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "object": (dict,),
+    "array": (list,),
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+}
+_FORBIDDEN_KEYS = ("$ref", "$defs", "definitions", "anyOf", "oneOf", "allOf", "not", "const", "title")
+
+
+def structural_errors(node: dict[str, Any], path: str = "", *, root: bool = True) -> list[str]:
+    """Every violation of the structural-schema rules the API server enforces (and of our own conventions)."""
+    errors = [f"{path or '<root>'}: has {key}" for key in _FORBIDDEN_KEYS if key in node]
+    escape = node.get("x-kubernetes-int-or-string") or node.get("x-kubernetes-preserve-unknown-fields")
+    if "type" not in node and not escape:
+        errors.append(f"{path or '<root>'}: no type")
+    if node.get("additionalProperties") is not None:
+        if "properties" in node:
+            errors.append(f"{path}: both properties and additionalProperties")
+        if not isinstance(node["additionalProperties"], dict):
+            errors.append(f"{path}: additionalProperties must be a schema (a map's value type)")
+    if node.get("type") == "array" and "items" not in node:
+        errors.append(f"{path}: array without items")
+    undeclared = [name for name in node.get("required", []) if name not in node.get("properties", {})]
+    if node.get("x-kubernetes-list-type") == "map":
+        item = node["items"]
+        keys = node.get("x-kubernetes-list-map-keys", [])
+        undeclared += [key for key in keys if key not in item.get("required", []) and "default" not in item]
+    if undeclared:
+        errors.append(f"{path}: required fields or list-map keys not declared as required: {undeclared}")
+    for rule in node.get("x-kubernetes-validations", []):
+        if not rule.get("rule") or not (rule.get("message") or rule.get("messageExpression")):
+            errors.append(f"{path}: CEL rule without rule text or message: {rule}")
+    if "default" in node:
+        errors += [f"{path}: default {problem}" for problem in _validate(node["default"], node)]
+    for name, prop in node.get("properties", {}).items():
+        where = f"{path}.{name}"
+        if not prop.get("description") and not (root and name == "metadata"):
+            errors.append(f"{where}: no description")
+        if root and name == "metadata" and prop != {"type": "object"}:
+            errors.append(f"{where}: the root metadata may only be {{type: object}}")
+        errors += structural_errors(prop, where, root=False)
+    if isinstance(node.get("items"), dict):
+        errors += structural_errors(node["items"], f"{path}[*]", root=False)
+    if isinstance(node.get("additionalProperties"), dict):
+        errors += structural_errors(node["additionalProperties"], f"{path}{{*}}", root=False)
+    return errors
+
+
+def _validate(value: Any, node: dict[str, Any]) -> list[str]:
+    """Why `value` would fail validation against `node`, or be pruned from it (the subset we use)."""
+    expected = _JSON_TYPES.get(node.get("type", ""), (object,))
+    if not isinstance(value, expected) or (isinstance(value, bool) and bool not in expected):
+        return [f"{value!r} is not of type {node.get('type')}"]
+    problems = []
+    if "enum" in node and value not in node["enum"]:
+        problems.append(f"{value!r} not in enum {node['enum']}")
+    if "minimum" in node and value < node["minimum"]:
+        problems.append(f"{value!r} is below minimum {node['minimum']}")
+    if isinstance(value, list):
+        for item in value:
+            problems += _validate(item, node["items"])
+    if isinstance(value, dict):
+        problems += [f"field {key!r} is required" for key in node.get("required", []) if key not in value]
+        for key, item in value.items():
+            if key in node.get("properties", {}):
+                problems += _validate(item, node["properties"][key])
+            elif isinstance(node.get("additionalProperties"), dict):
+                problems += _validate(item, node["additionalProperties"])
+            elif not node.get("x-kubernetes-preserve-unknown-fields"):
+                problems.append(f"field {key!r} would be pruned")
+    return problems
+
+
+def schema_of(crd: dict[str, Any]) -> dict[str, Any]:
+    schema: dict[str, Any] = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    return schema
+
+
+def node_at(crd: dict[str, Any], *path: str) -> dict[str, Any]:
+    node = schema_of(crd)
+    for name in path:
+        node = node["items"] if name == "[*]" else node["properties"][name]
+    return node
+
+
+# --- crds/ is what the models generate ----------------------------------------------------------------
+
+
+def test_committed_crds_match_the_models() -> None:
+    problems = crdgen.check()
+    assert not problems, "\n".join(problems)
+
+
+def test_check_reports_drift_missing_and_stale_files(tmp_path: Path) -> None:
+    assert crdgen.check(tmp_path) == [f"{tmp_path / crdgen.filename(MiniReplicaSet)}: missing"]
+    (written,) = crdgen.write(tmp_path)
+    assert crdgen.check(tmp_path) == []
+    written.write_text(written.read_text().replace("shortNames:\n    - mrs", "shortNames:\n    - rs"))
+    (stale,) = crdgen.check(tmp_path)
+    assert "out of date with the models" in stale
+    assert "-    - rs\n+    - mrs" in stale
+    (tmp_path / "gone.minik8s.dev.yaml").write_text("{}")
+    assert any("gone.minik8s.dev.yaml: no registered kind" in problem for problem in crdgen.check(tmp_path))
+
+
+def test_cli_check_exits_1_when_out_of_date(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert crdgen.main(["--dir", str(tmp_path)]) == 0
+    assert crdgen.main(["--check", "--dir", str(tmp_path)]) == 0
+    next(tmp_path.iterdir()).write_text("# edited by hand\n")
+    assert crdgen.main(["--check", "--dir", str(tmp_path)]) == 1
+    assert "run `python -m operators.api.crdgen`" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("resource", KINDS, ids=lambda resource: resource.__name__)
+def test_output_is_deterministic_and_parses_back(resource: type[CustomResource]) -> None:
+    text = crdgen.render(crdgen.crd_for(resource))
+    assert text == crdgen.render(crdgen.crd_for(resource))
+    assert yaml.safe_load(text) == crdgen.crd_for(resource)
+
+
+# --- every generated CRD is structural -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("resource", KINDS, ids=lambda resource: resource.__name__)
+def test_generated_crd_is_structural(resource: type[CustomResource]) -> None:
+    crd = crdgen.crd_for(resource)
+    schema = schema_of(crd)
+    assert structural_errors(schema) == []
+    assert {"apiVersion", "kind", "metadata", "spec"} <= schema["properties"].keys()
+    version = crd["spec"]["versions"][0]
+    assert version["served"] and version["storage"]
+    if resource.crd.status_subresource:
+        assert "status" in schema["properties"]
+        assert version["subresources"]["status"] == {}
+
+
+def test_structural_checker_finds_violations() -> None:
+    bad = {
+        "type": "object",
+        "properties": {
+            "metadata": {"type": "object", "properties": {"name": {"type": "string"}}},
+            "spec": {
+                "description": "d",
+                "properties": {
+                    "ref": {"$ref": "#/$defs/X", "description": "d"},
+                    "both": {
+                        "type": "object",
+                        "description": "d",
+                        "properties": {"a": {"type": "string", "description": "d"}},
+                        "additionalProperties": {"type": "string"},
+                    },
+                    "count": {"type": "integer", "description": "d", "minimum": 0, "default": -1},
+                    "nodesc": {"type": "string"},
+                    "containers": {
+                        "type": "array",
+                        "description": "d",
+                        "items": {"type": "object", "properties": {"name": {"type": "string", "description": "d"}}},
+                        "x-kubernetes-list-type": "map",
+                        "x-kubernetes-list-map-keys": ["name"],
+                    },
+                },
+            },
+        },
+    }
+    errors = "\n".join(structural_errors(bad))
+    for expected in (
+        ".metadata: the root metadata may only be",
+        ".spec: no type",
+        ".spec.ref: has $ref",
+        ".spec.both: both properties and additionalProperties",
+        ".spec.count: default -1 is below minimum 0",
+        ".spec.nodesc: no description",
+        ".spec.containers: required fields or list-map keys not declared as required: ['name']",
+    ):
+        assert expected in errors
+
+
+# --- the converter, on a toy model -----------------------------------------------------------------------
+
+
+class _Inner(KubeModel):
+    """Inner docs."""
+
+    model_config = {"json_schema_extra": cel(Rule(rule="self.a != 'x'", message="not x"))}
+
+    a: str = "y"
+    """Field a."""
+
+
+class _Toy(KubeModel):
+    """Toy docs,
+    wrapped like Go comments.
+
+    Second paragraph."""
+
+    inner: _Inner | None = None
+    """The field's description wins over the class docstring."""
+
+    port: IntOrString = 80
+    """A port number or name."""
+
+    surge: IntOrString | None = None
+    """An optional count or percentage."""
+
+    anything: dict[str, Any] | None = None
+    """Arbitrary JSON."""
+
+
+def test_converter_inlines_refs_and_flattens_optionals() -> None:
+    schema = crdgen.structural_schema(_Toy)
+    assert schema["description"] == "Toy docs, wrapped like Go comments.\n\nSecond paragraph."
+    inner = schema["properties"]["inner"]
+    assert inner["type"] == "object"
+    assert inner["description"] == "The field's description wins over the class docstring."
+    assert inner["x-kubernetes-validations"] == [{"rule": "self.a != 'x'", "message": "not x"}]
+    assert inner["properties"]["a"] == {"type": "string", "default": "y", "description": "Field a."}
+    assert schema["properties"]["port"] == {
+        "x-kubernetes-int-or-string": True,
+        "default": 80,
+        "description": "A port number or name.",
+    }
+    assert schema["properties"]["surge"] == {
+        "x-kubernetes-int-or-string": True,
+        "description": "An optional count or percentage.",
+    }
+    assert schema["properties"]["anything"] == {
+        "type": "object",
+        "x-kubernetes-preserve-unknown-fields": True,
+        "description": "Arbitrary JSON.",
+    }
+    assert "title" not in str(schema)
+
+
+def test_converter_refuses_unions_a_crd_cannot_express() -> None:
+    class Union(BaseModel):
+        value: int | list[int]
+
+    with pytest.raises(ValueError, match="union"):
+        crdgen.structural_schema(Union)
+
+
+def test_a_new_kind_needs_only_a_model() -> None:
+    class MiniThing(CustomResource):
+        """A thing."""
+
+        crd: ClassVar[CRDInfo] = CRDInfo(kind="MiniThing", plural="minithings", singular="minithing")
+        spec: _Inner
+        """Its spec."""
+
+    crd = crdgen.crd_for(MiniThing)
+    assert crd["metadata"]["name"] == "minithings.minik8s.dev"
+    assert crd["spec"]["names"]["listKind"] == "MiniThingList"
+    assert structural_errors(schema_of(crd)) == []
+
+
+# --- MiniReplicaSet: what kubectl users and RS-25 expect ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def rs_crd() -> dict[str, Any]:
+    return crdgen.crd_for(MiniReplicaSet)
+
+
+def rules_at(crd: dict[str, Any], *path: str) -> list[dict[str, str]]:
+    rules: list[dict[str, str]] = node_at(crd, *path).get("x-kubernetes-validations", [])
+    return rules
+
+
+def test_selector_is_immutable_and_not_empty(rs_crd: dict[str, Any]) -> None:
+    rules = {rule["message"]: rule for rule in rules_at(rs_crd, "spec", "selector")}
+    assert rules["field is immutable"]["rule"] == "self == oldSelf"
+    assert "size(self.matchLabels) > 0" in rules["empty selector is invalid for deployment"]["rule"]
+
+
+def test_selector_must_match_template_labels(rs_crd: dict[str, Any]) -> None:
+    (rule,) = rules_at(rs_crd, "spec")
+    assert rule["message"] == "`selector` does not match template `labels`"
+    assert rule["fieldPath"] == ".template.metadata.labels"
+    for operator in ("'In'", "'NotIn'", "'Exists'", "self.selector.matchLabels.all("):
+        assert operator in rule["rule"]
+
+
+def test_requirement_and_pod_template_rules(rs_crd: dict[str, Any]) -> None:
+    requirement = rules_at(rs_crd, "spec", "selector", "matchExpressions", "[*]")
+    assert [rule["reason"] for rule in requirement] == ["FieldValueRequired", "FieldValueForbidden"]
+    (deadline,) = rules_at(rs_crd, "spec", "template", "spec")
+    assert deadline["message"] == "activeDeadlineSeconds in ReplicaSet is not Supported"
+    assert node_at(rs_crd, "spec", "template", "spec", "restartPolicy")["enum"] == ["Always"]
+
+
+def test_defaults_and_bounds(rs_crd: dict[str, Any]) -> None:
+    assert node_at(rs_crd, "spec", "replicas") | {"description": ""} == {
+        "type": "integer",
+        "default": 1,
+        "minimum": 0,
+        "description": "",
+    }
+    assert node_at(rs_crd, "spec", "minReadySeconds")["default"] == 0
+    assert node_at(rs_crd, "spec")["required"] == ["selector", "template"]
+    pod_spec = node_at(rs_crd, "spec", "template", "spec")
+    assert pod_spec["x-kubernetes-preserve-unknown-fields"] is True
+    assert pod_spec["properties"]["containers"]["x-kubernetes-list-map-keys"] == ["name"]
+    assert node_at(rs_crd, "status", "selector")["type"] == "string"
+
+
+def test_names_columns_and_scale(rs_crd: dict[str, Any]) -> None:
+    names = rs_crd["spec"]["names"]
+    assert (names["kind"], names["plural"], names["shortNames"]) == ("MiniReplicaSet", "minireplicasets", ["mrs"])
+    assert "all" in names["categories"]
+    version = rs_crd["spec"]["versions"][0]
+    columns = {column["name"].upper(): column for column in version["additionalPrinterColumns"]}
+    assert [name for name, column in columns.items() if not column.get("priority")] == [
+        "DESIRED",
+        "CURRENT",
+        "READY",
+        "AGE",
+    ]
+    assert columns["AGE"] == columns["AGE"] | {"type": "date", "jsonPath": ".metadata.creationTimestamp"}
+    assert columns["IMAGES"]["jsonPath"] == ".spec.template.spec.containers[*].image"
+    assert version["subresources"]["scale"] == {
+        "specReplicasPath": ".spec.replicas",
+        "statusReplicasPath": ".status.replicas",
+        "labelSelectorPath": ".status.selector",
+    }
+
+
+# --- the models themselves ---------------------------------------------------------------------------------
+
+
+def example() -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load(EXAMPLE.read_text())
+    return document
+
+
+def test_example_round_trips_through_the_model() -> None:
+    document = example()
+    rs = MiniReplicaSet.model_validate(document)
+    assert rs.spec.replicas == 3
+    assert rs.spec.selector.match_labels == {"tier": "frontend"}
+    assert rs.to_kube() == document | {"spec": document["spec"] | {"minReadySeconds": 0}}
+    assert MiniReplicaSet.model_validate(rs.to_kube()) == rs
+
+
+def test_example_is_valid_against_the_crd_schema(rs_crd: dict[str, Any]) -> None:
+    document = example()
+    assert _validate(document["spec"], node_at(rs_crd, "spec")) == []
+
+
+def test_unknown_pod_fields_are_kept() -> None:
+    document = example()
+    document["spec"]["template"]["spec"]["nodeSelector"] = {"disk": "ssd"}
+    document["spec"]["template"]["spec"]["containers"][0]["ports"] = [{"containerPort": 80}]
+    assert MiniReplicaSet.model_validate(document).to_kube()["spec"]["template"] == document["spec"]["template"]
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("replicas",), -1),
+        (("minReadySeconds",), -1),
+        (("template", "spec", "restartPolicy"), "Never"),
+        (("template", "spec", "containers"), []),
+        (("selector", "matchExpressions"), [{"key": "a", "operator": "Near"}]),
+    ],
+)
+def test_model_rejects_what_the_schema_rejects(path: tuple[str, ...], value: Any) -> None:
+    document = example()
+    parent = document["spec"]
+    for name in path[:-1]:
+        parent = parent[name]
+    parent[path[-1]] = value
+    with pytest.raises(ValidationError):
+        MiniReplicaSet.model_validate(document)
