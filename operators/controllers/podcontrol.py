@@ -56,7 +56,8 @@ class PodControl:
         try:
             created = await self.client.create(PODS.path(owner.namespace), pod)
         except Exception as error:
-            self.recorder.record(owner, "Warning", "FailedCreate", f"Error creating: {error}")
+            if not getattr(error, "namespace_terminating", False):  # as upstream: no event for a dying namespace
+                self.recorder.record(owner, "Warning", "FailedCreate", f"Error creating: {error}")
             raise
         self.recorder.record(owner, "Normal", "SuccessfulCreate", f"Created pod: {created['metadata']['name']}")
         return created

@@ -88,6 +88,8 @@ class EventRecorder:
         except ApiError as error:
             if error.not_found and key in self._recent:  # the aggregated event expired: start a new one
                 del self._recent[key]
+            if error.namespace_terminating:
+                return  # the namespace and its events are going away
             logger.warning("could not post event %s for %s/%s: %s", reason, obj.namespace, obj.name, error)
         except Exception:  # an event is best effort; never let it break a sync
             logger.exception("could not post event %s for %s/%s", reason, obj.namespace, obj.name)

@@ -1,15 +1,16 @@
-"""Shared informers: caches of one resource kind, fed by Kopf indexes, that tell subscribers what changed.
+"""Shared informers: caches of one resource kind, fed by Kopf, that tell subscribers what changed.
 
 This is client-go's SharedInformer built from Kopf parts:
 
-- The cache is a Kopf index (`@kopf.index`), keyed by namespace (to list) and by (namespace, name) (to get).
-  It holds small frozen views, never whole objects, and nobody can mutate them.
-- Subscribers get `(old, new)` for every change: the index handler still sees the previous view in its own
-  index while it builds the new one, so no second copy of the cache is needed. Deletions arrive through an
-  `@kopf.on.event` handler as `(old, None)`.
-- HasSynced: Kopf runs no non-index handler until every index has absorbed its initial listing, so the first
-  `on.event` call of any informer means all caches are complete. Controllers start syncing only then, which
-  is what keeps a controller from creating pods it merely has not seen yet.
+- The store is ours: namespace -> name -> view, where a view is a small frozen dataclass, never a whole
+  object, so nobody can mutate the cache and it stays small.
+- Kopf feeds it. An `@kopf.index` handler receives every add and update, and an `@kopf.on.event` handler
+  every deletion; both run on the event loop, update the store first and only then tell the subscribers
+  `(old, new)`. A subscriber that enqueues a key can therefore rely on the worker seeing the new state.
+- HasSynced: Kopf runs no non-index handler until every index handler has absorbed its initial listing, so
+  the first `on.event` call of any informer means every store is complete. Controllers start syncing only
+  then, which is what keeps a controller from creating pods it merely has not seen yet. The Kopf index
+  itself stays empty: we use the mechanism, not its storage.
 """
 
 from __future__ import annotations
@@ -73,52 +74,57 @@ class Informer(Generic[V]):
         self.id = f"informer_{resource.plural}_{(resource.group or 'core').replace('.', '_')}"
         self._synced = synced
         self._subscribers: list[Subscriber[V]] = []
-        self._index: kopf.Index[Any, V] | None = None
+        self._store: dict[str, dict[str, V]] = {}  # namespace -> name -> view
 
     def subscribe(self, subscriber: Subscriber[V]) -> None:
         """Call `subscriber(old, new)` on every add (old None), update, and delete (new None)."""
         self._subscribers.append(subscriber)
 
     def register(self, registry: kopf.OperatorRegistry) -> None:
-        """Register the index and the deletion handler with Kopf."""
+        """Register the feeding handlers with Kopf."""
         r = self.resource
 
         @kopf.index(r.group, r.version, r.plural, id=self.id, registry=registry)
-        def index(body: kopf.Body, **kwargs: Any) -> dict[Any, V]:
-            new = self.view(body)
-            own: kopf.Index[Any, V] = kwargs[self.id]
-            old = _first(own.get((new.namespace, new.name)))
-            self._notify(old, new)
-            return {new.namespace: new, (new.namespace, new.name): new}
+        async def added_or_updated(body: kopf.Body, **_: Any) -> dict[Any, Any]:
+            self.upsert(self.view(body))
+            return {}
 
         @kopf.on.event(r.group, r.version, r.plural, id=f"{self.id}_events", registry=registry)
-        def events(type: str | None, body: kopf.Body, **_: Any) -> None:
+        async def deleted(type: str | None, body: kopf.Body, **_: Any) -> None:
             self._synced.set()
             if type == "DELETED":
-                self._notify(self.view(body), None)
+                self.remove(self.view(body))
 
-    def bind(self, indices: Mapping[str, Any]) -> None:
-        """Take the index object from Kopf's handler kwargs (on startup)."""
-        self._index = indices[self.id]
+    def upsert(self, new: V) -> None:
+        """Store `new`, then notify (in that order: subscribers may enqueue work that reads the store)."""
+        names = self._store.setdefault(new.namespace, {})
+        old = names.get(new.name)
+        names[new.name] = new
+        self._notify(old, new)
+
+    def remove(self, gone: V) -> None:
+        names = self._store.get(gone.namespace, {})
+        cached = names.get(gone.name)
+        if cached is not None and cached.uid != gone.uid:
+            return  # a newer object of the same name is cached already: the old one went with its ADDED event
+        names.pop(gone.name, None)
+        if not names:
+            self._store.pop(gone.namespace, None)
+        self._notify(cached or gone, None)
 
     def list(self, namespace: str) -> list[V]:
         """Every cached object of a namespace (a lister's `Pods(ns).List(labels.Everything())`)."""
-        return list(self._store().get(namespace, ()))
+        return list(self._store.get(namespace, {}).values())
 
     def get(self, namespace: str, name: str) -> V | None:
-        found: V | None = _first(self._store().get((namespace, name)))
-        return found
+        return self._store.get(namespace, {}).get(name)
 
     def __iter__(self) -> Iterator[V]:
-        index = self._store()
-        for key in index:
-            if isinstance(key, str):
-                yield from index[key]
+        for names in self._store.values():
+            yield from names.values()
 
-    def _store(self) -> kopf.Index[Any, V]:
-        if self._index is None:
-            raise RuntimeError(f"{self.id} is not bound to its Kopf index yet (bind() on startup)")
-        return self._index
+    def __len__(self) -> int:
+        return sum(len(names) for names in self._store.values())
 
     def _notify(self, old: V | None, new: V | None) -> None:
         for subscriber in self._subscribers:
@@ -126,9 +132,3 @@ class Informer(Generic[V]):
                 subscriber(old, new)
             except Exception:  # one subscriber's bug must not starve the others or the cache
                 logger.exception("informer %s: subscriber %r failed", self.id, subscriber)
-
-
-def _first(store: Any) -> Any:
-    if store is None:
-        return None
-    return next(iter(store), None)

@@ -92,14 +92,12 @@ class Manager:
             )
 
         @kopf.on.startup(registry=registry)
-        async def startup(settings: kopf.OperatorSettings, **kwargs: Any) -> None:
+        async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
             configure(settings)
             o = self.options
             self._client = await KubeClient.from_kubeconfig(
                 kubeconfig=o.kubeconfig, context=o.context, max_concurrency=o.max_concurrency, qps=o.qps, burst=o.burst
             )
-            for informer in self._informers.values():
-                informer.bind(kwargs)
             for callback in self._on_start:
                 callback(self._client)
             for controller in self.controllers:

@@ -11,6 +11,7 @@ import asyncio
 import os
 import re
 import secrets
+import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -69,12 +70,20 @@ async def namespace(kube: KubeClient, request: pytest.FixtureRequest) -> AsyncIt
 
 
 @pytest.fixture(scope="session")
-async def operator(cluster: Cluster, crds: None) -> AsyncIterator[Manager]:
-    """The operator, running in-process for the whole session, as `python -m operators run` would."""
+def operator(cluster: Cluster, crds: None) -> Iterator[Manager]:
+    """The operator, running in-process for the whole session, as `python -m operators run` would.
+
+    It gets a thread and an event loop of its own (as kopf.testing.KopfRunner does): Kopf cancels every
+    task of its loop that it did not start when it stops, and the tests' tasks are none of its business.
+    """
     manager = build_manager(Options(kubeconfig=str(cluster.layout.kubeconfig)))
-    stop, ready = asyncio.Event(), asyncio.Event()
-    task = asyncio.create_task(serve(manager, stop_flag=stop, ready_flag=ready))
-    await asyncio.wait_for(ready.wait(), timeout=60)
+    stop, ready = threading.Event(), threading.Event()
+    thread = threading.Thread(
+        target=lambda: asyncio.run(serve(manager, stop_flag=stop, ready_flag=ready)), name="operator", daemon=True
+    )
+    thread.start()
+    assert ready.wait(timeout=60), "the operator did not start within 60 s"
     yield manager
     stop.set()
-    await asyncio.wait_for(task, timeout=30)
+    thread.join(timeout=30)
+    assert not thread.is_alive(), "the operator did not stop within 30 s"
