@@ -47,6 +47,7 @@ def run(options: Options, *, liveness: str | None = None, verbose: bool = False)
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
     )
-    if not verbose:  # Kopf reports every handled event at INFO; controllers report what they do
+    if not verbose:  # Kopf reports every handled event at INFO, aiohttp every liveness probe
         logging.getLogger("kopf").setLevel(logging.WARNING)
+        logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     asyncio.run(serve(build_manager(options), liveness=liveness))

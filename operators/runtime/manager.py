@@ -109,6 +109,8 @@ class Manager:
             for controller in self.controllers:
                 await controller.stop()
             if self._client is not None:
+                requests = sorted(self._client.requests.items(), key=lambda item: -item[1])
+                logger.info("manager: API requests made: %s", ", ".join(f"{k}={v}" for k, v in requests) or "none")
                 await self._client.close()
                 self._client = None
 
