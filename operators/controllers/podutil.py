@@ -190,9 +190,11 @@ def active_pods_with_ranks_less(a: RankedPod, b: RankedPod, now: datetime.dateti
         ready_a, ready_b = _pod_ready_time(pa), _pod_ready_time(pb)
         if ready_a != ready_b:
             return _newer_first(ready_a, ready_b, pa.uid, pb.uid, now)
-    # (7) Higher max container restart count goes first.
+    # (7) Higher max container restart count goes first; on a tie, the sidecars' (compareMaxContainerRestarts).
     if pa.restart_count != pb.restart_count:
         return pa.restart_count > pb.restart_count
+    if pa.sidecar_restart_count != pb.sidecar_restart_count:
+        return pa.sidecar_restart_count > pb.sidecar_restart_count
     # (8) Newer creationTimestamp goes first (unknown first; log2 buckets, then UID).
     if pa.creation_timestamp != pb.creation_timestamp:
         return _newer_first(pa.creation_timestamp, pb.creation_timestamp, pa.uid, pb.uid, now)

@@ -102,7 +102,8 @@ class Pod:
     phase: str = ""
     ready: bool = False
     ready_since: datetime.datetime | None = None
-    restart_count: int = 0
+    restart_count: int = 0  # the highest restartCount of the regular containers
+    sidecar_restart_count: int = 0  # the highest of the restartable init containers (sidecars)
     pod_ips: tuple[str, ...] = ()
     ports: tuple[ContainerPort, ...] = ()
     hostname: str = ""
@@ -119,7 +120,13 @@ class Pod:
             None,
         )
         ready = ready_condition is not None and ready_condition.get("status") == "True"
-        restarts = [int(s.get("restartCount", 0)) for s in (status.get("containerStatuses") or ())]
+        restarts = [int(s.get("restartCount", 0)) for s in status.get("containerStatuses") or ()]
+        sidecars = {c.get("name") for c in spec.get("initContainers") or () if c.get("restartPolicy") == "Always"}
+        sidecar_restarts = [
+            int(s.get("restartCount", 0))
+            for s in status.get("initContainerStatuses") or ()
+            if s.get("name") in sidecars
+        ]
         pod_ips = tuple(p["ip"] for p in status.get("podIPs") or () if p.get("ip"))
         if not pod_ips and status.get("podIP"):
             pod_ips = (str(status["podIP"]),)
@@ -147,6 +154,7 @@ class Pod:
             ready=ready,
             ready_since=parse_time(ready_condition.get("lastTransitionTime")) if ready and ready_condition else None,
             restart_count=max(restarts, default=0),
+            sidecar_restart_count=max(sidecar_restarts, default=0),
             pod_ips=pod_ips,
             ports=ports,
             hostname=str(spec.get("hostname") or ""),

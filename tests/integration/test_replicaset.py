@@ -417,3 +417,24 @@ async def test_successful_create_events_use_upstream_reasons(kube: KubeClient, n
 
     messages = await eventually(created, what="two SuccessfulCreate events")
     assert messages == {f"Created pod: {p['metadata']['name']}" for p in pods}
+
+
+# --- expectations (RS-07..RS-10) -----------------------------------------------------------------------------------
+
+
+async def test_no_double_creation_or_deletion_while_the_cache_lags(
+    kube: KubeClient, namespace: str, operator: Manager
+) -> None:
+    """Every sync while pods are still arriving in the cache would over-create without expectations:
+    the operator must make exactly `replicas` creates, and exactly `diff` deletes on scale-down."""
+    counts = operator.client.requests
+    creates, deletes = counts["POST pods"], counts["DELETE pods"]
+    rs = await create_mrs(kube, namespace, new_mrs("rs", 120))
+    await wait_rs_pods(kube, namespace, rs, 120)
+    await wait_status(kube, namespace, "rs", replicas=120, readyReplicas=120)
+    assert counts["POST pods"] - creates == 120
+    await kube.patch(mrs_path(namespace, "rs"), {"spec": {"replicas": 20}})
+    await wait_rs_pods(kube, namespace, rs, 20)
+    await wait_status(kube, namespace, "rs", replicas=20)
+    assert counts["DELETE pods"] - deletes == 100
+    assert counts["POST pods"] - creates == 120

@@ -237,3 +237,30 @@ def test_filter_claimed_pods() -> None:
         Pod(namespace="default", name="orphan", uid="4", labels={"app": "web"}),
     ]
     assert [p.name for p in filter_claimed_pods("rs-uid", selector, pods)] == ["owned"]
+
+
+def test_sidecar_restarts_break_a_tie_of_regular_restarts() -> None:
+    """compareMaxContainerRestarts (RS-12 (7)): equal regular restarts, then the sidecars' decide."""
+    base = _pod("base", "node", "Running", True, 3, THEN_2_HOURS, THEN_5_HOURS)
+    flaky_sidecar = dataclasses.replace(base, name="flaky-sidecar", sidecar_restart_count=7)
+    assert active_pods_with_ranks_less(RankedPod(flaky_sidecar, 0), RankedPod(base, 0), NOW)
+    assert not active_pods_with_ranks_less(RankedPod(base, 0), RankedPod(flaky_sidecar, 0), NOW)
+    more_regular = dataclasses.replace(base, name="more-regular", restart_count=4)
+    assert active_pods_with_ranks_less(RankedPod(more_regular, 0), RankedPod(flaky_sidecar, 0), NOW)
+
+
+def test_pod_view_counts_only_restartable_init_containers_as_sidecars() -> None:
+    pod = Pod.from_dict(
+        {
+            "metadata": {"name": "p", "namespace": "n", "uid": "u"},
+            "spec": {
+                "initContainers": [{"name": "sidecar", "restartPolicy": "Always"}, {"name": "setup"}],
+                "containers": [{"name": "main"}],
+            },
+            "status": {
+                "containerStatuses": [{"name": "main", "restartCount": 2}],
+                "initContainerStatuses": [{"name": "sidecar", "restartCount": 5}, {"name": "setup", "restartCount": 9}],
+            },
+        }
+    )
+    assert (pod.restart_count, pod.sidecar_restart_count) == (2, 5)
