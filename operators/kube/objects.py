@@ -13,7 +13,7 @@ from typing import Any
 
 __all__ = [
     "ContainerPort",
-    "ObjectRef",
+    "Controllee",
     "OwnerReference",
     "Pod",
     "parse_time",
@@ -62,18 +62,26 @@ class OwnerReference:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class ObjectRef:
-    """The identity of a namespaced object: enough to GET it, and to tell a re-created one (new UID) apart."""
+class Controllee:
+    """What every view of an object that a controller may own offers: its queue key and its controller.
 
+    A mixin for the frozen view dataclasses (Pod, and the views of the Mini kinds) that declare these fields.
+    """
+
+    __slots__ = ()
     namespace: str
     name: str
-    uid: str = ""
+    owner_references: tuple[OwnerReference, ...]
 
     @property
     def key(self) -> str:
-        """The work-queue key, `namespace/name`, as cache.MetaNamespaceKeyFunc."""
+        """The work-queue and expectations key, `namespace/name` (cache.MetaNamespaceKeyFunc)."""
         return f"{self.namespace}/{self.name}"
+
+    @property
+    def controller_ref(self) -> OwnerReference | None:
+        """metav1.GetControllerOf: the owner reference with controller=true, if any."""
+        return next((ref for ref in self.owner_references if ref.controller), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +94,7 @@ class ContainerPort:
 
 
 @dataclass(frozen=True, slots=True)
-class Pod:
+class Pod(Controllee):
     """The fields of a corev1.Pod that the workload, endpoint and policy controllers read."""
 
     namespace: str
@@ -160,15 +168,6 @@ class Pod:
             hostname=str(spec.get("hostname") or ""),
             subdomain=str(spec.get("subdomain") or ""),
         )
-
-    @property
-    def key(self) -> str:
-        return f"{self.namespace}/{self.name}"
-
-    @property
-    def controller_ref(self) -> OwnerReference | None:
-        """metav1.GetControllerOf: the owner reference with controller=true, if any."""
-        return next((ref for ref in self.owner_references if ref.controller), None)
 
     @property
     def deletion_cost(self) -> int:

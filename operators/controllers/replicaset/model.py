@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from operators.kube.objects import OwnerReference, parse_time
+from operators.kube.objects import Controllee, OwnerReference, parse_time
 from operators.kube.selectors import InvalidSelectorError, LabelSelector, Nothing
 
 __all__ = [
@@ -115,7 +115,7 @@ class ReplicaSetStatus:
 
 
 @dataclass(frozen=True, slots=True)
-class ReplicaSetView:
+class ReplicaSetView(Controllee):
     """The fields of a MiniReplicaSet the controller reads: identity, spec, and the current status."""
 
     namespace: str
@@ -170,16 +170,6 @@ class ReplicaSetView:
             status=ReplicaSetStatus.from_dict(body.get("status")),
             template=copy.deepcopy(dict(spec.get("template") or {})),  # never share the watch's dicts
         )
-
-    @property
-    def key(self) -> str:
-        """The work-queue and expectations key, `namespace/name`."""
-        return f"{self.namespace}/{self.name}"
-
-    @property
-    def controller_ref(self) -> OwnerReference | None:
-        """metav1.GetControllerOf: the owning MiniDeployment, if any."""
-        return next((ref for ref in self.owner_references if ref.controller), None)
 
 
 @dataclass(frozen=True, slots=True)
