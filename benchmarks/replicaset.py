@@ -81,13 +81,9 @@ class Api:
                 raise RuntimeError(f"{method} {path}: HTTP {r.status} {payload.get('message', '')}")
             return payload
 
-    async def exists(self, path: str) -> bool:
+    async def status(self, path: str) -> int:
         async with self.session.get(self.base + path, ssl=self.tls) as r:
-            return r.status == 200
-
-    async def missing(self, path: str) -> bool:
-        async with self.session.get(self.base + path, ssl=self.tls) as r:
-            return r.status == 404
+            return r.status
 
     async def metrics(self, kcm: bool) -> str:
         async with self.session.get(self.kcm if kcm else self.base + "/metrics", ssl=False if kcm else self.tls) as r:
@@ -116,10 +112,10 @@ class Api:
         return asyncio.create_task(stream())
 
 
-async def until(condition: Callable[[], Awaitable[bool]], interval: float = 0.2) -> None:
-    """Poll a condition (set-up and clean-up only: the timings come from watches)."""
-    while not await condition():  # noqa: ASYNC110
-        await asyncio.sleep(interval)
+async def until(status: Callable[[], Awaitable[int]], wanted: int) -> None:
+    """Poll until a GET answers `wanted` (set-up and clean-up only: every timing comes from watches)."""
+    while await status() != wanted:  # noqa: ASYNC110
+        await asyncio.sleep(0.25)
 
 
 def metric_sum(text: str, name: str, *must: str) -> float:
@@ -300,11 +296,11 @@ class Bench:
             kcm = await self.api.kcm_requests() - kcm0
             if operator is None:
                 return out | {"requests": kcm}
-            counts, operator = operator.stop(), None
+            counts = operator.stop()
             out |= {"rss_peak_mib": peak, "requests": sum(counts.values()), "by_request": counts, "kcm_other": kcm}
-            return out
+            return out | {"warnings": operator.warnings()}
         finally:
-            if operator is not None:
+            if operator is not None and operator.process.poll() is None:
                 operator.process.kill()
                 operator.process.wait()
 
@@ -313,7 +309,7 @@ class Bench:
         n, ns, name = self.replicas, f"bench-{arm.name}-{secrets.token_hex(3)}", "bench"
         await self.api.call("POST", "/api/v1/namespaces", {"metadata": {"name": ns}})
         # Pods are refused until KCM has created the namespace's default ServiceAccount.
-        await until(lambda: self.api.exists(f"/api/v1/namespaces/{ns}/serviceaccounts/default"))
+        await until(lambda: self.api.status(f"/api/v1/namespaces/{ns}/serviceaccounts/default"), 200)
         await asyncio.sleep(1.0)  # and the namespace's other KCM bookkeeping (root CA ConfigMap) is done
         tracker = Tracker()
         watches = [
@@ -339,11 +335,9 @@ class Bench:
             for task in watches:
                 task.cancel()
             await self.api.call("DELETE", f"/api/v1/namespaces/{ns}")
-            await until(lambda: self.api.missing(f"/api/v1/namespaces/{ns}"), interval=0.5)
-        result = {k: v for k, v in up.items() if k != "status_s"} | {"status_s": up["status_s"]}
-        result |= {"requests_per_pod": up["requests"] / n, "down_requests": down["requests"]}
-        result |= {k: down[k] for k in down_goals} | {"down_cpu_s": down["cpu_s"]}
-        return result
+            await until(lambda: self.api.status(f"/api/v1/namespaces/{ns}"), 404)
+        down = {k if k.startswith("down_") else f"down_{k}": v for k, v in down.items()}
+        return up | {"requests_per_pod": up["requests"] / n} | down
 
 
 # --- report ------------------------------------------------------------------------------------------------------
@@ -363,6 +357,7 @@ ROWS = (  # key, label, format
     ("down_gone_s", "scale-down: all pods gone (s)", "{:.2f}"),
     ("down_requests", "API requests, scale-down", "{:.0f}"),
     ("down_cpu_s", "controller CPU s, scale-down", "{:.2f}"),
+    ("warnings", "operator log WARNING/ERROR lines", "{:.0f}"),
 )
 
 
@@ -405,7 +400,7 @@ def report(results: dict[str, list[dict[str, Any]]], as_json: bool, config: dict
 async def main_async(args: argparse.Namespace, layout: Layout) -> dict[str, list[dict[str, Any]]]:
     api = Api(layout)
     try:
-        await until(lambda: api.exists("/apis/minik8s.dev/v1/minireplicasets"))  # the CRD's storage is ready
+        await until(lambda: api.status("/apis/minik8s.dev/v1/minireplicasets"), 200)  # the CRD's storage is ready
         kcm_pid = json.loads(layout.state_file.read_text())["pids"]["kube-controller-manager"]
         bench = Bench(api, layout, kcm_pid, args.replicas, args.timeout)
         results: dict[str, list[dict[str, Any]]] = {arm.name: [] for arm in ARMS}
@@ -441,12 +436,7 @@ def main() -> int:
     cluster.kubectl("apply", "--server-side", "-f", str(ROOT / "crds"))
     try:
         results = asyncio.run(main_async(args, layout))
-        config = {
-            "replicas": args.replicas,
-            "rounds": args.rounds,
-            "warmup": not args.no_warmup,
-            "cpus": os.cpu_count(),
-        }
+        config = {"replicas": args.replicas, "rounds": args.rounds, "warmup": not args.no_warmup}
         report(results, args.json, config)
     finally:
         if args.down:

@@ -7,6 +7,7 @@ small, and cannot be mutated by accident (the Go controllers' "never mutate the 
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ __all__ = [
 ]
 
 DELETION_COST_ANNOTATION = "controller.kubernetes.io/pod-deletion-cost"
+_DELETION_COST = re.compile(r"0|-[0-9]+|[1-9][0-9]*", re.ASCII)
 
 
 def parse_time(value: str | None) -> datetime.datetime | None:
@@ -173,10 +175,8 @@ class Pod(Controllee):
     def deletion_cost(self) -> int:
         """The pod-deletion-cost annotation (RS-12 (4)); absent or invalid counts as 0, as upstream."""
         raw = self.annotations.get(DELETION_COST_ANNOTATION)
-        if raw is None:
+        # GetDeletionCostFromPodAnnotations: validFirstDigit (no "+", no leading zeros), then ParseInt(…, 10, 32).
+        if raw is None or not _DELETION_COST.fullmatch(raw):
             return 0
-        try:
-            value = int(raw)
-        except ValueError:
-            return 0
+        value = int(raw)
         return value if -(2**31) <= value < 2**31 else 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -15,8 +16,12 @@ __all__ = [
     "is_superset",
 ]
 
-Operator = Literal["In", "NotIn", "Exists", "DoesNotExist"]
+# "Equals" is what a matchLabels entry becomes (selection.Equals); the rest are matchExpressions operators.
+Operator = Literal["Equals", "In", "NotIn", "Exists", "DoesNotExist"]
 _OPERATORS: frozenset[str] = frozenset({"In", "NotIn", "Exists", "DoesNotExist"})
+# k8s.io/apimachinery/pkg/util/validation: IsQualifiedName (label keys) and IsValidLabelValue.
+_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 
 
 class InvalidSelectorError(ValueError):
@@ -25,7 +30,7 @@ class InvalidSelectorError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Requirement:
-    """One requirement of a selector: `key operator (values)`; matchLabels entries become `key In (value)`."""
+    """One requirement of a selector: `key operator (values)`; a matchLabels entry is `key Equals (value)`."""
 
     key: str
     operator: Operator
@@ -33,7 +38,7 @@ class Requirement:
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         match self.operator:
-            case "In":
+            case "Equals" | "In":
                 return self.key in labels and labels[self.key] in self.values
             case "NotIn":
                 return self.key not in labels or labels[self.key] not in self.values
@@ -45,7 +50,7 @@ class Requirement:
     def __str__(self) -> str:
         values = ",".join(sorted(self.values))
         match self.operator:
-            case "In" if len(self.values) == 1:
+            case "Equals":
                 return f"{self.key}={values}"
             case "In":
                 return f"{self.key} in ({values})"
@@ -82,7 +87,9 @@ class LabelSelector:
         for key, value in match_labels.items():
             if not isinstance(value, str):
                 raise InvalidSelectorError(f"matchLabels[{key!r}] must be a string")
-            requirements.append(Requirement(str(key), "In", frozenset({value})))
+            _validate_key(str(key), f"matchLabels[{key!r}]")
+            _validate_value(value, f"matchLabels[{key!r}]")
+            requirements.append(Requirement(str(key), "Equals", frozenset({value})))
         for index, expression in enumerate(selector.get("matchExpressions") or ()):
             requirements.append(_parse_expression(expression, index))
         return cls(tuple(sorted(requirements, key=lambda r: (r.key, r.operator, sorted(r.values)))))
@@ -127,7 +134,31 @@ def _parse_expression(expression: Any, index: int) -> Requirement:
         raise InvalidSelectorError(f"{where}.values must be non-empty for operator {operator}")
     if operator in ("Exists", "DoesNotExist") and values:
         raise InvalidSelectorError(f"{where}.values must be empty for operator {operator}")
+    _validate_key(key, f"{where}.key")
+    for value in values:
+        _validate_value(value, f"{where}.values")
     return Requirement(key, operator, frozenset(values))
+
+
+def _validate_key(key: str, where: str) -> None:
+    """validateLabelKey: an optional DNS-subdomain prefix and `/`, then a name of at most 63 characters."""
+    prefix, _, name = key.rpartition("/")
+    if prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.fullmatch(prefix)):
+        raise InvalidSelectorError(f"{where}: invalid label key {key!r}: the prefix must be a DNS subdomain")
+    if not name or len(name) > 63 or not _NAME.fullmatch(name):
+        raise InvalidSelectorError(
+            f"{where}: invalid label key {key!r}: a name must be 63 characters or less, start and end with an "
+            "alphanumeric character, and contain only alphanumerics, '-', '_' or '.'"
+        )
+
+
+def _validate_value(value: str, where: str) -> None:
+    """validateLabelValue: empty, or a name of at most 63 characters."""
+    if value and (len(value) > 63 or not _NAME.fullmatch(value)):
+        raise InvalidSelectorError(
+            f"{where}: invalid label value {value!r}: it must be 63 characters or less, start and end with an "
+            "alphanumeric character, and contain only alphanumerics, '-', '_' or '.'"
+        )
 
 
 def is_superset(labels: Mapping[str, str] | None, subset: Iterable[tuple[str, str]]) -> bool:

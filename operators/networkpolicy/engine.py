@@ -234,7 +234,7 @@ class Engine:
     def _requirement_pods(self, requirement: Requirement) -> int:
         values = self._label_index.get(requirement.key, {})
         match requirement.operator:
-            case "In":
+            case "Equals" | "In":
                 return _union(values.get(value, 0) for value in requirement.values)
             case "NotIn":
                 return self._everyone & ~_union(values.get(value, 0) for value in requirement.values)

@@ -180,8 +180,9 @@ async def bearer_token(configuration: k8s_client.Configuration) -> str | None:
 def _resource_of(path: str) -> str:
     """`/api/v1/namespaces/x/pods/y/status` -> `pods/status`: the label requests are counted by."""
     parts = [p for p in path.split("?")[0].split("/") if p]
-    if "namespaces" in parts and len(parts) > parts.index("namespaces") + 2:
-        parts = parts[parts.index("namespaces") + 2 :]
-    else:
-        parts = parts[2:] if parts[:1] == ["api"] else parts[3:]
-    return parts[0] + (f"/{parts[2]}" if len(parts) > 2 else "") if parts else "?"
+    parts = parts[2:] if parts[:1] == ["api"] else parts[3:]  # drop /api/v1 or /apis/<group>/<version>
+    if len(parts) > 2 and parts[0] == "namespaces" and parts[2:] not in (["status"], ["finalize"]):
+        parts = parts[2:]  # a namespaced resource: drop namespaces/<ns> (but keep a namespace's own subresources)
+    if not parts:
+        return "?"
+    return parts[0] + (f"/{parts[2]}" if len(parts) > 2 else "")

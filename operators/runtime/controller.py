@@ -46,7 +46,7 @@ class Controller:
     def __init__(self, reconciler: Reconciler, *, workers: int = 5, queue: WorkQueue[str] | None = None) -> None:
         self.reconciler = reconciler
         self.workers = workers
-        self.queue: WorkQueue[str] = queue or WorkQueue()
+        self.queue: WorkQueue[str] = queue if queue is not None else WorkQueue()
         self.syncs = 0  # completed syncs, for tests and benchmarks
         self._tasks: list[asyncio.Task[None]] = []
 

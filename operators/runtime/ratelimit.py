@@ -71,6 +71,8 @@ class ItemExponentialBackoff:
     def when(self, item: Hashable) -> float:
         failures = self._failures.get(item, 0)
         self._failures[item] = failures + 1
+        if failures >= 64:  # 2**64 * base is past any cap; and 2.0**1024 would overflow (client-go guards too)
+            return self.cap
         return float(min(self.base * 2.0**failures, self.cap))
 
     def forget(self, item: Hashable) -> None:

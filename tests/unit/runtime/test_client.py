@@ -1,0 +1,70 @@
+"""The pure parts of the API client: request labels and ApiError's classification (no network)."""
+
+from __future__ import annotations
+
+import pytest
+
+from operators.runtime.client import ApiError, _resource_of
+
+
+@pytest.mark.parametrize(
+    ("path", "resource"),
+    [
+        ("/api/v1/namespaces/x/pods", "pods"),
+        ("/api/v1/namespaces/x/pods/y", "pods"),
+        ("/api/v1/namespaces/x/pods/y/status", "pods/status"),
+        ("/api/v1/namespaces/x/pods?labelSelector=app%3Dweb", "pods"),
+        ("/apis/minik8s.dev/v1/namespaces/x/minireplicasets/y/status", "minireplicasets/status"),
+        ("/apis/minik8s.dev/v1/namespaces/x/minireplicasets/y/scale", "minireplicasets/scale"),
+        ("/apis/apps/v1/namespaces/x/replicasets", "replicasets"),
+        ("/api/v1/namespaces/x/events", "events"),
+        ("/api/v1/namespaces", "namespaces"),
+        ("/api/v1/namespaces/x", "namespaces"),
+        ("/api/v1/nodes", "nodes"),
+        ("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/z", "customresourcedefinitions"),
+        ("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/z/status", "customresourcedefinitions/status"),
+        ("/api/v1/namespaces/namespaces/pods/namespaces", "pods"),  # objects named like the segment
+    ],
+)
+def test_resource_of(path: str, resource: str) -> None:
+    assert _resource_of(path) == resource
+
+
+@pytest.mark.parametrize(
+    ("path", "resource"),
+    [
+        ("/api/v1/namespaces/x/status", "namespaces/status"),
+        ("/api/v1/namespaces/x/finalize", "namespaces/finalize"),
+    ],
+)
+def test_resource_of_namespace_subresource(path: str, resource: str) -> None:
+    assert _resource_of(path) == resource
+
+
+def test_api_error_classification() -> None:
+    assert ApiError(404, "NotFound", 'pods "a" not found').not_found
+    assert ApiError(409, "Conflict", "the object has been modified").conflict
+    assert ApiError(409, "AlreadyExists", 'pods "a" already exists').conflict
+    assert ApiError(422, "Invalid", "spec.replicas: Invalid value").invalid
+    for status in (400, 403, 404, 409, 422, 500):
+        error = ApiError(status, "", "")
+        assert error.not_found == (status == 404)
+        assert error.conflict == (status == 409)
+        assert error.invalid == (status == 422)
+        assert not error.namespace_terminating
+
+
+def test_api_error_namespace_terminating() -> None:
+    message = 'pods "web-x" is forbidden: unable to create new content in namespace ns because it is being terminated'
+    assert ApiError(403, "Forbidden", message).namespace_terminating
+    assert not ApiError(403, "Forbidden", 'pods "web-x" is forbidden: exceeded quota').namespace_terminating
+    assert not ApiError(409, "Conflict", message).namespace_terminating, "only a 403 Forbidden counts"
+
+
+def test_api_error_str() -> None:
+    assert str(ApiError(409, "Conflict", "the object has been modified")) == "the object has been modified"
+    error = ApiError(500, "Internal Server Error", "", method="GET", path="/api/v1/namespaces/x/pods")
+    assert str(error) == "GET /api/v1/namespaces/x/pods: HTTP 500 Internal Server Error"
+    with pytest.raises(ApiError) as caught:
+        raise error
+    assert caught.value.status == 500
