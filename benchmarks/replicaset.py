@@ -54,6 +54,7 @@ class Arm:
         return f"/apis/{self.api_version}/namespaces/{namespace}/{self.plural}" + (f"/{name}" if name else "")
 
 
+Goals = dict[str, Callable[[], bool]]  # name -> predicate over what the watches saw
 THROTTLE = ("--kube-api-qps", "20", "--kube-api-burst", "30")
 ARMS = (
     Arm("mini", "minik8s.dev/v1", "MiniReplicaSet", "minireplicasets", ()),
@@ -85,13 +86,22 @@ class Api:
         async with self.session.get(self.base + path, ssl=self.tls) as r:
             return r.status
 
-    async def metrics(self, kcm: bool) -> str:
+    async def metric(self, name: str, *labels: str, kcm: bool = False) -> float:
+        """The sum of a Prometheus metric over every label set that contains all of `labels`."""
         async with self.session.get(self.kcm if kcm else self.base + "/metrics", ssl=False if kcm else self.tls) as r:
-            return await r.text()
+            lines = (await r.text()).splitlines()
+        return sum(
+            float(x.rsplit(" ", 1)[1]) for x in lines if x.startswith(name + "{") and all(m in x for m in labels)
+        )
 
     async def kcm_requests(self) -> float:
         """KCM's rest_client_requests_total, summed over code, host and method (all of its controllers)."""
-        return metric_sum(await self.metrics(kcm=True), "rest_client_requests_total")
+        return await self.metric("rest_client_requests_total", kcm=True)
+
+    async def watches(self) -> tuple[float, float]:
+        """Open cluster-wide WATCHes on pods and on minireplicasets (apiserver_longrunning_requests)."""
+        watch = ("apiserver_longrunning_requests", 'verb="WATCH"', 'scope="cluster"')
+        return await self.metric(*watch, 'resource="pods"'), await self.metric(*watch, 'resource="minireplicasets"')
 
     async def watch(self, path: str, handle: Callable[[str, dict[str, Any]], None]) -> asyncio.Task[None]:
         """List (for a resourceVersion), then stream every later event to `handle` in a task."""
@@ -118,15 +128,6 @@ async def until(status: Callable[[], Awaitable[int]], wanted: int) -> None:
         await asyncio.sleep(0.25)
 
 
-def metric_sum(text: str, name: str, *must: str) -> float:
-    """The sum of a Prometheus metric's samples over every label set containing all of `must`."""
-    return sum(
-        float(line.rsplit(" ", 1)[1])
-        for line in text.splitlines()
-        if line.startswith(name + "{") and all(m in line for m in must)
-    )
-
-
 def proc_memory(pid: int) -> tuple[float, float]:
     """(VmRSS, VmHWM) of a process in MiB."""
     fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
@@ -146,7 +147,7 @@ class Tracker:
         self.pods: dict[str, tuple[bool, bool]] = {}  # live pod uid -> (ready, terminating)
         self.seen: set[str] = set()
         self.rs: dict[str, Any] = {}
-        self.goals: dict[str, Callable[[], bool]] = {}
+        self.goals: Goals = {}
         self.marks: dict[str, float] = {}
         self.changed = asyncio.Event()
 
@@ -166,9 +167,7 @@ class Tracker:
         self.check()
 
     def count(self, *, ready: bool | None = None, terminating: bool | None = None) -> int:
-        return sum(
-            (ready is None or r == ready) and (terminating is None or t == terminating) for r, t in self.pods.values()
-        )
+        return sum(ready in (None, r) and terminating in (None, t) for r, t in self.pods.values())
 
     def status_is(self, replicas: int) -> bool:
         status, meta = self.rs.get("status", {}), self.rs.get("metadata", {})
@@ -221,7 +220,7 @@ class Operator:
         while time.monotonic() < deadline:
             self.alive()
             if "controllers started" in self.log.read_text(errors="replace"):
-                watches = await watch_counts(self.api)
+                watches = await self.api.watches()
                 if watches[0] > baseline[0] and watches[1] > baseline[1]:
                     await asyncio.sleep(1.0)  # the initial listing is handed to the handlers
                     return
@@ -237,17 +236,6 @@ class Operator:
             raise RuntimeError(f"no request summary in {self.log}")
         pairs = [item.rsplit("=", 1) for item in match.group(1).split(", ") if "=" in item]
         return {key: int(value) for key, value in pairs}
-
-    def warnings(self) -> int:
-        return len(re.findall(r" (WARNING|ERROR) ", self.log.read_text(errors="replace")))
-
-
-async def watch_counts(api: Api) -> tuple[float, float]:
-    """Open cluster-wide WATCHes on pods and minireplicasets (apiserver_longrunning_requests)."""
-    text = await api.metrics(kcm=False)
-    name, watch, cluster = "apiserver_longrunning_requests", 'verb="WATCH"', 'scope="cluster"'
-    pods = metric_sum(text, name, watch, cluster, 'resource="pods"')
-    return pods, metric_sum(text, name, watch, cluster, 'resource="minireplicasets"')
 
 
 def manifest(arm: Arm, name: str, replicas: int) -> dict[str, Any]:
@@ -266,17 +254,12 @@ class Bench:
     timeout: float
 
     async def phase(
-        self,
-        arm: Arm,
-        ns: str,
-        tracker: Tracker,
-        goals: dict[str, Callable[[], bool]],
-        act: Callable[[], Awaitable[Any]],
+        self, arm: Arm, ns: str, tracker: Tracker, goals: Goals, act: Callable[[], Awaitable[Any]]
     ) -> dict[str, Any]:
         """Run one phase (`act` scales), time `goals`, and measure the controller's requests, CPU and memory."""
         operator = None
         if arm.operator_args is not None:
-            baseline = await watch_counts(self.api)
+            baseline = await self.api.watches()
             log = self.layout.state_dir / "bench-logs" / f"{ns}-{secrets.token_hex(2)}.log"
             log.parent.mkdir(exist_ok=True)
             operator = Operator(self.api, self.layout.kubeconfig, arm.operator_args, log)
@@ -298,7 +281,7 @@ class Bench:
                 return out | {"requests": kcm}
             counts = operator.stop()
             out |= {"rss_peak_mib": peak, "requests": sum(counts.values()), "by_request": counts, "kcm_other": kcm}
-            return out | {"warnings": operator.warnings()}
+            return out | {"warnings": len(re.findall(r" (WARNING|ERROR) ", operator.log.read_text(errors="replace")))}
         finally:
             if operator is not None and operator.process.poll() is None:
                 operator.process.kill()

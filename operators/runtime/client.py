@@ -12,7 +12,7 @@ import asyncio
 import inspect
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -117,6 +117,36 @@ class KubeClient:
         if propagation:
             options["propagationPolicy"] = propagation
         return await self.request("DELETE", path, body=options)
+
+    async def watch(
+        self, path: str, *, query: Mapping[str, str] | None = None, timeout_seconds: int = 300
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Stream the watch events ({"type": ..., "object": ...}) of a collection until the server closes it.
+
+        A watch is long-lived, so it takes no concurrency slot; it still waits for the rate limiter.
+        """
+        self.requests[f"WATCH {_resource_of(path)}"] += 1
+        if self.limiter is not None:
+            await self.limiter.wait()
+        params = {**(query or {}), "watch": "true", "timeoutSeconds": str(timeout_seconds)}
+        response = await self.api.call_api(
+            path,
+            "GET",
+            query_params=list(params.items()),
+            header_params={"Accept": "application/json"},
+            auth_settings=["BearerToken"],
+            _preload_content=False,
+            _request_timeout=timeout_seconds + 30,
+        )
+        try:
+            if response.status != 200:
+                decoded = json.loads(await response.read() or b"{}")
+                raise ApiError(response.status, str(decoded.get("reason", "")), str(decoded.get("message", "")))
+            async for line in response.content:
+                if line.strip():
+                    yield json.loads(line)
+        finally:
+            response.release()
 
     async def request(
         self,

@@ -73,3 +73,35 @@ async def fail_pod(kube: KubeClient, namespace: str, name: str) -> None:
         for c in pod["status"].get("conditions", [])
     ]
     await kube.patch(f"{path}/status", {"status": {"phase": "Failed", "conditions": conditions}})
+
+
+class PodCreations:
+    """Watches a namespace's pods from now on and remembers the UID of every pod ever created there.
+
+    A controller that over-creates, or deletes a pod it should have kept (and so has to replace it), leaves
+    more UIDs behind than it needed: the count proves the work was done exactly once.
+    """
+
+    def __init__(self, kube: KubeClient, namespace: str) -> None:
+        self.kube, self.namespace = kube, namespace
+        self.uids: set[str] = set()
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> PodCreations:
+        path = f"/api/v1/namespaces/{self.namespace}/pods"
+        listed = await self.kube.get(path)
+        self.uids |= {pod["metadata"]["uid"] for pod in listed["items"]}
+        version = listed["metadata"]["resourceVersion"]
+
+        async def follow() -> None:
+            async for event in self.kube.watch(path, query={"resourceVersion": version}):
+                if event["type"] == "ADDED":
+                    self.uids.add(event["object"]["metadata"]["uid"])
+
+        self._task = asyncio.create_task(follow())
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)

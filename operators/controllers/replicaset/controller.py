@@ -196,6 +196,7 @@ class ReplicaSetController:
     ) -> ManageError | None:
         related_sets = replica_sets_with_same_controller(rs, self.replica_sets.list(rs.namespace))
         decision = manage_replicas(rs, active, indirectly_related_pods(related_sets, all_pods), now)
+        logger.debug("sync %s: %d active pods for %d replicas: %s", rs.key, len(active), rs.replicas, decision)
         match decision:
             case ScaleUp(count=count):
                 return await self._create_pods(rs, count)
