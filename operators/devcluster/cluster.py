@@ -8,7 +8,6 @@ exact flags (RBAC, service-account tokens, built-in controllers on or off), reco
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 import secrets
@@ -27,70 +26,14 @@ import yaml
 
 from operators.devcluster import pki
 from operators.devcluster.build import missing_binaries
+from operators.devcluster.components import COMPONENTS, Layout, component_argv, node_manifest
 from operators.devcluster.versions import TOOLCHAIN, toolchain_dir
 
 __all__ = ["Cluster", "ClusterError", "Layout"]
 
-DISABLEABLE_CONTROLLERS = ("deployment-controller", "replicaset-controller", "endpointslice-controller")
-ZONES = ("zone-a", "zone-b")
-SERVICE_CIDR = "10.96.0.0/16"
-STAGES = Path(__file__).with_name("data") / "stages.yaml"
-
 
 class ClusterError(RuntimeError):
     """The cluster could not be brought up, or its state is not what a command expects."""
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Where a cluster keeps its files and which loopback ports it listens on."""
-
-    state_dir: Path
-    port_base: int = 26000
-
-    @classmethod
-    def default(cls) -> Layout:
-        """`$MINI_CLUSTER_DIR`, else `$XDG_STATE_HOME/mini-operators/cluster`: one dev cluster per user."""
-        if explicit := os.environ.get("MINI_CLUSTER_DIR"):
-            return cls(Path(explicit))
-        base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-        return cls(Path(base) / "mini-operators" / "cluster", int(os.environ.get("MINI_CLUSTER_PORT_BASE", 26000)))
-
-    @property
-    def kubeconfig(self) -> Path:
-        return self.state_dir / "kubeconfig"
-
-    @property
-    def state_file(self) -> Path:
-        return self.state_dir / "state.json"
-
-    @property
-    def pki(self) -> Path:
-        return self.state_dir / "pki"
-
-    @property
-    def logs(self) -> Path:
-        return self.state_dir / "logs"
-
-    @property
-    def etcd_data(self) -> Path:
-        """On tmpfs (/dev/shm) when there is one: etcd's fsyncs are what make a test cluster slow."""
-        tag = hashlib.sha256(str(self.state_dir).encode()).hexdigest()[:8]
-        shm = Path("/dev/shm")
-        base = shm if shm.is_dir() and os.access(shm, os.W_OK) else self.state_dir
-        return base / f"mini-operators-{tag}" / "etcd"
-
-    @property
-    def ports(self) -> dict[str, int]:
-        base = self.port_base
-        return {
-            "etcd": base + 379,
-            "etcd-peer": base + 380,
-            "kube-apiserver": base + 443,
-            "kube-controller-manager": base + 257,
-            "kube-scheduler": base + 259,
-            "kwok": base + 247,
-        }
 
 
 @dataclass
@@ -146,7 +89,7 @@ class Cluster:
         self._write_credentials()
         state = State(builtin_controllers=builtin_controllers, nodes=nodes, toolchain=TOOLCHAIN.key)
         try:
-            for name in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"):
+            for name in COMPONENTS:
                 state.pids[name] = self._start(name, builtin_controllers=builtin_controllers)
                 state.save(self.layout.state_file)
                 self._wait_healthy(name, state.pids[name])
@@ -210,90 +153,10 @@ class Cluster:
 
     # --- processes
 
-    def _argv(self, name: str, *, builtin_controllers: bool) -> list[str]:
-        p, d, ports = self.layout.pki, self.layout.state_dir, self.layout.ports
-        etcd_url = f"http://127.0.0.1:{ports['etcd']}"
-        common = ["--bind-address=127.0.0.1", "--leader-elect=false", "--v=1"]
-        match name:
-            case "etcd":
-                peer = f"http://127.0.0.1:{ports['etcd-peer']}"
-                return [
-                    f"--data-dir={self.layout.etcd_data}",
-                    "--name=mini",
-                    f"--listen-client-urls={etcd_url}",
-                    f"--advertise-client-urls={etcd_url}",
-                    f"--listen-peer-urls={peer}",
-                    f"--initial-advertise-peer-urls={peer}",
-                    f"--initial-cluster=mini={peer}",
-                    "--unsafe-no-fsync",
-                    "--log-level=warn",
-                    "--quota-backend-bytes=4294967296",
-                ]
-            case "kube-apiserver":
-                return [
-                    f"--etcd-servers={etcd_url}",
-                    "--bind-address=127.0.0.1",
-                    "--advertise-address=127.0.0.1",
-                    f"--secure-port={ports['kube-apiserver']}",
-                    f"--tls-cert-file={p / 'apiserver.crt'}",
-                    f"--tls-private-key-file={p / 'apiserver.key'}",
-                    f"--client-ca-file={p / 'ca.crt'}",
-                    f"--token-auth-file={d / 'tokens.csv'}",
-                    "--authorization-mode=Node,RBAC",
-                    "--allow-privileged=true",
-                    "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-                    f"--service-account-key-file={p / 'sa.pub'}",
-                    f"--service-account-signing-key-file={p / 'sa.key'}",
-                    f"--service-cluster-ip-range={SERVICE_CIDR}",
-                    # The `kubernetes` Service would point at 127.0.0.1, which Endpoints validation rejects;
-                    # nothing runs inside this cluster that needs it.
-                    "--endpoint-reconciler-type=none",
-                    "--profiling=false",
-                    "--v=1",
-                ]
-            case "kube-controller-manager":
-                controllers = (
-                    "*" if builtin_controllers else ",".join(["*", *(f"-{c}" for c in DISABLEABLE_CONTROLLERS)])
-                )
-                kubeconfig = d / "kube-controller-manager.kubeconfig"
-                return [
-                    *common,
-                    f"--kubeconfig={kubeconfig}",
-                    f"--authentication-kubeconfig={kubeconfig}",
-                    f"--authorization-kubeconfig={kubeconfig}",
-                    f"--secure-port={ports[name]}",
-                    "--use-service-account-credentials=true",
-                    f"--controllers={controllers}",
-                    f"--service-account-private-key-file={p / 'sa.key'}",
-                    f"--root-ca-file={p / 'ca.crt'}",
-                    f"--cluster-signing-cert-file={p / 'ca.crt'}",
-                    f"--cluster-signing-key-file={p / 'ca.key'}",
-                    f"--service-cluster-ip-range={SERVICE_CIDR}",
-                ]
-            case "kube-scheduler":
-                kubeconfig = d / "kube-scheduler.kubeconfig"
-                return [
-                    *common,
-                    f"--kubeconfig={kubeconfig}",
-                    f"--authentication-kubeconfig={kubeconfig}",
-                    f"--authorization-kubeconfig={kubeconfig}",
-                    f"--secure-port={ports[name]}",
-                ]
-            case "kwok":
-                return [
-                    f"--kubeconfig={d / 'kwok.kubeconfig'}",
-                    f"--config={STAGES}",
-                    "--manage-all-nodes=false",
-                    "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
-                    "--node-lease-duration-seconds=40",
-                    f"--server-address=127.0.0.1:{ports['kwok']}",
-                ]
-        raise ClusterError(f"unknown component {name}")
-
     def _start(self, name: str, *, builtin_controllers: bool) -> int:
         if name == "etcd":
             self.layout.etcd_data.mkdir(parents=True, exist_ok=True)
-        argv = [str(self.bin / name), *self._argv(name, builtin_controllers=builtin_controllers)]
+        argv = [str(self.bin / name), *component_argv(name, self.layout, builtin_controllers=builtin_controllers)]
         log = (self.layout.logs / f"{name}.log").open("ab")
         # A new session: the components outlive `make up` and ignore the terminal's Ctrl-C.
         process = subprocess.Popen(
@@ -327,7 +190,11 @@ class Cluster:
         return bool(cmdline) and cmdline[0] == str(self.bin / name).encode() and _alive(pid)
 
     def _all_running(self, state: State) -> bool:
-        return bool(state.pids) and all(self._is_ours(n, p) for n, p in state.pids.items()) and len(state.pids) == 5
+        return (
+            bool(state.pids)
+            and all(self._is_ours(n, p) for n, p in state.pids.items())
+            and len(state.pids) == len(COMPONENTS)
+        )
 
     def _restart_controller_manager(self, state: State, builtin_controllers: bool) -> None:
         self.echo(
@@ -421,7 +288,7 @@ class Cluster:
 
     def _ensure_nodes(self, count: int) -> None:
         """Create kwok nodes kwok-node-0..N-1 (two zones, a /20 pod CIDR each) and wait for them to be Ready."""
-        documents = [yaml.safe_dump(_node(index)) for index in range(count)]
+        documents = [yaml.safe_dump(node_manifest(index)) for index in range(count)]
         self.kubectl("apply", "-f", "-", stdin="---\n".join(documents))
         self.kubectl("wait", "--for=condition=Ready", "node", "-l", "type=kwok", "--timeout=60s")
         self.echo(f"cluster: {count} kwok nodes Ready")
@@ -434,36 +301,6 @@ class Cluster:
                         f"port {port} ({name}) is already in use: another cluster, or another "
                         "program; set MINI_CLUSTER_PORT_BASE to move this cluster's ports"
                     )
-
-
-def _node(index: int) -> dict[str, object]:
-    name = f"kwok-node-{index}"
-    return {
-        "apiVersion": "v1",
-        "kind": "Node",
-        "metadata": {
-            "name": name,
-            "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
-            "labels": {
-                "type": "kwok",
-                "kubernetes.io/hostname": name,
-                "kubernetes.io/os": "linux",
-                "kubernetes.io/arch": "amd64",
-                "topology.kubernetes.io/region": "local",
-                "topology.kubernetes.io/zone": ZONES[index % len(ZONES)],
-            },
-        },
-        # kwok hands out pod IPs from the node's podCIDR; a /20 holds 4094 pods per node.
-        "spec": {"podCIDR": f"10.244.{index * 16}.0/20", "podCIDRs": [f"10.244.{index * 16}.0/20"]},
-        "status": {
-            "addresses": [
-                {"type": "InternalIP", "address": f"172.30.0.{10 + index}"},
-                {"type": "Hostname", "address": name},
-            ],
-            "allocatable": {"cpu": "32", "memory": "256Gi", "pods": "2000"},
-            "capacity": {"cpu": "32", "memory": "256Gi", "pods": "2000"},
-        },
-    }
 
 
 def _http_ok(url: str, *, context: ssl.SSLContext | None = None, token: str | None = None) -> bool:

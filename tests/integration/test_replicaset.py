@@ -192,6 +192,10 @@ async def test_spec_replicas_change(kube: KubeClient, namespace: str) -> None:
     # An annotation change bumps no generation; the status must stay observed.
     await kube.patch(mrs_path(namespace, "rs"), {"metadata": {"annotations": {"test": "annotation"}}})
     await wait_status(kube, namespace, "rs", replicas=1)
+    # The operator keeps no bookkeeping on the object: no Kopf annotations, no finalizers (only status writes).
+    metadata = (await kube.get(mrs_path(namespace, "rs")))["metadata"]
+    assert metadata["annotations"] == {"test": "annotation"}
+    assert not metadata.get("finalizers")
 
 
 async def test_deleting_and_failed_pods(kube: KubeClient, namespace: str) -> None:
