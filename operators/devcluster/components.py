@@ -25,11 +25,15 @@ class Layout:
 
     @classmethod
     def default(cls) -> Layout:
-        """`$MINI_CLUSTER_DIR`, else `$XDG_STATE_HOME/mini-operators/cluster`: one dev cluster per user."""
+        """`$MINI_CLUSTER_DIR`, else `$XDG_STATE_HOME/mini-operators/cluster`: one dev cluster per user.
+
+        `$MINI_CLUSTER_PORT_BASE` (default 26000) moves its ports, so a second cluster can run beside it.
+        """
+        port_base = int(os.environ.get("MINI_CLUSTER_PORT_BASE", 26000))
         if explicit := os.environ.get("MINI_CLUSTER_DIR"):
-            return cls(Path(explicit))
+            return cls(Path(explicit), port_base)
         base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-        return cls(Path(base) / "mini-operators" / "cluster", int(os.environ.get("MINI_CLUSTER_PORT_BASE", 26000)))
+        return cls(Path(base) / "mini-operators" / "cluster", port_base)
 
     @property
     def kubeconfig(self) -> Path:

@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import urllib.request
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import aiohttp
 from kubernetes_asyncio import client as k8s_client
 from kubernetes_asyncio import config as k8s_config
 
@@ -93,7 +95,10 @@ class KubeClient:
         configuration = await load_configuration(kubeconfig=kubeconfig, context=context)
         # Same size as the semaphore: a request holding a slot never waits for a connection.
         configuration.connection_pool_maxsize = max_concurrency
-        return cls(k8s_client.ApiClient(configuration), max_concurrency=max_concurrency, qps=qps, burst=burst)
+        api = k8s_client.ApiClient(configuration)
+        if not configuration.proxy and not urllib.request.getproxies():
+            _stop_trusting_env(api)
+        return cls(api, max_concurrency=max_concurrency, qps=qps, burst=burst)
 
     async def close(self) -> None:
         await self.api.close()
@@ -185,6 +190,19 @@ class KubeClient:
                 path=path,
             )
         return decoded
+
+
+def _stop_trusting_env(api: k8s_client.ApiClient) -> None:
+    """Swap kubernetes_asyncio's session for one with trust_env=False, keeping its connection pool.
+
+    With trust_env=True aiohttp looks up proxy variables and ~/.netrc for every request, in a thread: about
+    12% of the operator's CPU in the 500-pod benchmark. Only done when no proxy is configured at all.
+    """
+    rest = api.rest_client
+    session: aiohttp.ClientSession = rest.pool_manager
+    connector = session.connector
+    session.detach()  # the new session takes over the connector; the old one is closed without closing it
+    rest.pool_manager = aiohttp.ClientSession(connector=connector, trust_env=False, read_bufsize=2**21)
 
 
 async def load_configuration(*, kubeconfig: str | None = None, context: str | None = None) -> k8s_client.Configuration:

@@ -1,9 +1,11 @@
 """Kubernetes Events with upstream's reasons, spam filter and aggregation (client-go tools/record).
 
-`record()` never blocks the controller: it posts in the background. As upstream's EventCorrelator does, an
-event identical to a recent one (same object, type, reason and message) bumps the old event's `count`
-instead of creating another, and each (source, object) pair has a token bucket of 25 events refilled at one
-per five minutes, so a 500-pod scale-up posts about as many events as kube-controller-manager would.
+`record()` never blocks the controller: it queues the event, and one background task posts the queue in
+order, as client-go's broadcaster does (so under a client-side QPS limit, events wait behind the creates
+instead of taking their tokens first). As upstream's EventCorrelator does, an event identical to a recent one
+(same object, type, reason and message) bumps the old event's `count` instead of creating another, and each
+(source, object) pair has a token bucket of 25 events refilled at one per five minutes, so a 500-pod
+scale-up posts about as many events as kube-controller-manager would.
 """
 
 from __future__ import annotations
@@ -50,27 +52,42 @@ class EventRecorder:
     def __init__(self, client: KubeClient, component: str, *, max_pending: int = 1000) -> None:
         self.client = client
         self.component = component
-        self.max_pending = max_pending
         self._buckets: OrderedDict[InvolvedObject, TokenBucket] = OrderedDict()
         self._recent: OrderedDict[tuple[InvolvedObject, str, str, str], tuple[str, int]] = OrderedDict()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._queue: asyncio.Queue[tuple[InvolvedObject, EventType, str, str]] = asyncio.Queue(max_pending)
+        self._poster: asyncio.Task[None] | None = None
 
     def record(self, obj: InvolvedObject, type_: EventType, reason: str, message: str) -> None:
         """Queue one event (Eventf); dropped, as upstream, when the object's spam bucket is empty."""
-        if len(self._tasks) >= self.max_pending:
-            logger.warning("dropping event %s %s for %s/%s: too many pending", type_, reason, obj.namespace, obj.name)
-            return
         bucket = _lru_get(self._buckets, obj, lambda: TokenBucket(qps=SPAM_QPS, burst=SPAM_BURST))
         if not bucket.try_take():
             return
-        task = asyncio.get_running_loop().create_task(self._post(obj, type_, reason, message))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        try:
+            self._queue.put_nowait((obj, type_, reason, message))
+        except asyncio.QueueFull:
+            logger.warning("dropping event %s %s for %s/%s: too many pending", type_, reason, obj.namespace, obj.name)
+            return
+        if self._poster is None:
+            self._poster = asyncio.get_running_loop().create_task(self._post_forever(), name=f"{self.component}-events")
 
     async def flush(self) -> None:
-        """Wait for the events posted so far (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        """Wait until every queued event has been posted (tests, shutdown)."""
+        await self._queue.join()
+
+    async def close(self) -> None:
+        """Stop posting; events still queued are dropped."""
+        if self._poster is not None:
+            self._poster.cancel()
+            await asyncio.gather(self._poster, return_exceptions=True)
+            self._poster = None
+
+    async def _post_forever(self) -> None:
+        while True:
+            event = await self._queue.get()
+            try:
+                await self._post(*event)
+            finally:
+                self._queue.task_done()
 
     async def _post(self, obj: InvolvedObject, type_: EventType, reason: str, message: str) -> None:
         now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -17,6 +17,7 @@ import kopf
 
 from operators.runtime.client import KubeClient, bearer_token, load_configuration
 from operators.runtime.controller import Controller, Reconciler
+from operators.runtime.events import EventRecorder
 from operators.runtime.informers import Informer, Resource, View
 
 __all__ = ["Manager", "Options"]
@@ -48,7 +49,8 @@ class Manager:
         self.controllers: list[Controller] = []
         self._informers: dict[Resource, Informer[Any]] = {}
         self._client: KubeClient | None = None
-        self._on_start: list[Callable[[KubeClient], None]] = []
+        self._recorders: list[EventRecorder] = []
+        self._on_start: list[Callable[[Manager], None]] = []
         self._register_lifecycle()
 
     @property
@@ -70,9 +72,15 @@ class Manager:
         self.controllers.append(controller)
         return controller
 
-    def on_start(self, callback: Callable[[KubeClient], None]) -> None:
-        """Run `callback(client)` on startup, once the client exists (controllers build their recorders here)."""
+    def on_start(self, callback: Callable[[Manager], None]) -> None:
+        """Run `callback(manager)` on startup, once the client exists (controllers take their handles here)."""
         self._on_start.append(callback)
+
+    def event_recorder(self, component: str) -> EventRecorder:
+        """An event recorder for `component` (`source.component` of its events), closed on cleanup."""
+        recorder = EventRecorder(self.client, component)
+        self._recorders.append(recorder)
+        return recorder
 
     def _register_lifecycle(self) -> None:
         registry = self.registry
@@ -99,7 +107,7 @@ class Manager:
                 kubeconfig=o.kubeconfig, context=o.context, max_concurrency=o.max_concurrency, qps=o.qps, burst=o.burst
             )
             for callback in self._on_start:
-                callback(self._client)
+                callback(self)
             for controller in self.controllers:
                 await controller.start(self.synced)
             logger.info("manager: %d controllers started, waiting for the caches to sync", len(self.controllers))
@@ -108,6 +116,9 @@ class Manager:
         async def cleanup(**_: Any) -> None:
             for controller in self.controllers:
                 await controller.stop()
+            for recorder in self._recorders:
+                await recorder.close()
+            self._recorders.clear()
             if self._client is not None:
                 requests = sorted(self._client.requests.items(), key=lambda item: -item[1])
                 logger.info("manager: API requests made: %s", ", ".join(f"{k}={v}" for k, v in requests) or "none")

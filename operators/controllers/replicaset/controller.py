@@ -79,10 +79,11 @@ class ReplicaSetController:
         manager.on_start(controller.bind)
         return controller
 
-    def bind(self, client: KubeClient) -> None:
-        self._client = client
-        self._recorder = EventRecorder(client, COMPONENT)
-        self._pod_control = PodControl(client, self._recorder)
+    def bind(self, manager: Manager) -> None:
+        """Take the API client and an event recorder from the manager, on startup."""
+        self._client = manager.client
+        self._recorder = manager.event_recorder(COMPONENT)
+        self._pod_control = PodControl(self._client, self._recorder)
 
     # --- events -> keys (RS-17, RS-18, RS-20) ------------------------------------------------------------------
 
