@@ -411,9 +411,7 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument("--down", action="store_true", help="stop the cluster afterwards")
     args = parser.parse_args()
-    layout = Layout.default()
-    if base := os.environ.get("MINI_CLUSTER_PORT_BASE"):  # Layout.default() ignores it when MINI_CLUSTER_DIR is set
-        layout = Layout(layout.state_dir, int(base))
+    layout = Layout.default()  # $MINI_CLUSTER_DIR and $MINI_CLUSTER_PORT_BASE pick a cluster of its own
     cluster = Cluster(layout, echo=lambda line: print(line, file=sys.stderr))
     cluster.up(builtin_controllers=True)
     cluster.kubectl("apply", "--server-side", "-f", str(ROOT / "crds"))
