@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import kopf
 
@@ -126,9 +126,28 @@ class Manager:
                 self._client = None
 
 
+class NoDiffBase(kopf.DiffBaseStorage):
+    """Kopf's change detection, switched off: level-triggered controllers compare observed state, not diffs.
+
+    On every event Kopf builds a deep-copied "essence" of the object to diff against the last handled one.
+    Only on.create/update/field handlers use that diff, and we register none; skipping it saves the copy
+    of every pod on every event.
+    """
+
+    def build(self, *, body: kopf.Body, extra_fields: Any = None) -> kopf.BodyEssence:
+        return cast(kopf.BodyEssence, {})
+
+    def fetch(self, *, body: kopf.Body) -> kopf.BodyEssence | None:
+        return None
+
+    def store(self, *, body: kopf.Body, patch: kopf.Patch, essence: kopf.BodyEssence) -> None:
+        return None
+
+
 def configure(settings: kopf.OperatorSettings) -> None:
     """Kopf settings for level-triggered controllers that keep no state in the objects they watch."""
     settings.posting.enabled = False  # our events carry upstream reasons; log lines are not events
+    settings.persistence.diffbase_storage = NoDiffBase()
     settings.peering.standalone = True  # one replica (Recreate); no KopfPeering objects to watch
     settings.peering.mandatory = False
     settings.scanning.disabled = True  # cluster-wide or fixed namespaces: no CRD/namespace scanning
