@@ -17,6 +17,7 @@ __all__ = [
     "Controllee",
     "OwnerReference",
     "Pod",
+    "format_time",
     "parse_time",
 ]
 
@@ -29,6 +30,11 @@ def parse_time(value: str | None) -> datetime.datetime | None:
     if not value:
         return None
     return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def format_time(value: datetime.datetime) -> str:
+    """Format a time as metav1.Time serialises it: RFC 3339 in UTC, whole seconds (`2026-01-02T03:04:05Z`)."""
+    return value.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from operators.kube.objects import format_time
 from operators.runtime.client import ApiError, KubeClient
 from operators.runtime.ratelimit import TokenBucket
 
@@ -90,7 +91,7 @@ class EventRecorder:
                 self._queue.task_done()
 
     async def _post(self, obj: InvolvedObject, type_: EventType, reason: str, message: str) -> None:
-        now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        now = format_time(datetime.datetime.now(datetime.UTC))
         path = f"/api/v1/namespaces/{obj.namespace or 'default'}/events"
         key = (obj, type_, reason, message)
         try:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from operators.kube.objects import format_time
 from operators.runtime.client import KubeClient
 
 T = TypeVar("T")
@@ -48,7 +49,7 @@ def is_active(pod: dict[str, Any]) -> bool:
 
 
 def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_time(datetime.datetime.now(datetime.UTC))
 
 
 async def set_pod_ready(kube: KubeClient, namespace: str, name: str, ready: bool) -> None:

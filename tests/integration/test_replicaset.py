@@ -13,6 +13,7 @@ import pytest
 
 from operators.app import Manager
 from operators.devcluster.cluster import Cluster
+from operators.kube.objects import format_time
 from operators.runtime.client import ApiError, KubeClient
 from tests.integration.kubehelpers import (
     PodCreations,
@@ -289,7 +290,7 @@ async def test_ready_and_available_replicas(kube: KubeClient, namespace: str) ->
     await set_pod_ready(kube, namespace, pods[0]["metadata"]["name"], False)
     # Pretend pods[1] has been ready for over an hour: available now.
     path = f"/api/v1/namespaces/{namespace}/pods/{pods[1]['metadata']['name']}"
-    long_ago = (datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    long_ago = format_time(datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=2))
     current = await kube.get(path)
     conditions = [
         dict(c, lastTransitionTime=long_ago) if c["type"] == "Ready" else c for c in current["status"]["conditions"]

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from operators.kube.objects import Controllee, OwnerReference, parse_time
+from operators.kube.objects import Controllee, OwnerReference, format_time, parse_time
 from operators.kube.selectors import InvalidSelectorError, LabelSelector, Nothing
 
 __all__ = [
@@ -24,7 +24,6 @@ __all__ = [
     "ReplicaSetCondition",
     "ReplicaSetStatus",
     "ReplicaSetView",
-    "format_time",
 ]
 
 API_VERSION = "minik8s.dev/v1"
@@ -32,11 +31,6 @@ KIND = "MiniReplicaSet"
 
 # apps.ReplicaSetReplicaFailure: the only condition type the controller itself writes (RS-23).
 REPLICA_FAILURE = "ReplicaFailure"
-
-
-def format_time(value: datetime.datetime) -> str:
-    """Format a time as metav1.Time serialises: RFC 3339 in UTC, whole seconds (`2026-01-02T03:04:05Z`)."""
-    return value.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True, slots=True)
