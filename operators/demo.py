@@ -10,11 +10,10 @@ import os
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from operators.devcluster.cluster import Cluster
+from operators.devcluster.cluster import Cluster, http_ok
 
 REPO = Path(__file__).resolve().parents[1]
 NAMESPACE = "demo"
@@ -43,7 +42,7 @@ def main() -> int:
             stderr=subprocess.STDOUT,
         )
     try:
-        wait_until(lambda: _healthy(liveness), "the operator's liveness endpoint", timeout=60)
+        wait_until(lambda: http_ok(liveness), "the operator's liveness endpoint", timeout=60)
         print(f"  operator pid {operator.pid}, healthy at {liveness}, logging to {log}")
         run_story(cluster, kubectl)
     finally:
@@ -125,14 +124,6 @@ def _kubectl(cluster: Cluster) -> Callable[..., str]:
         return result.stdout.strip()
 
     return kubectl
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from operators.kube.objects import OwnerReference, Pod
-from operators.runtime.client import KubeClient
+from operators.runtime.client import ApiError, KubeClient
 from operators.runtime.events import EventRecorder, InvolvedObject
 from operators.runtime.informers import Resource
 
@@ -56,7 +56,9 @@ class PodControl:
         try:
             created = await self.client.create(PODS.path(owner.namespace), pod)
         except Exception as error:
-            if not getattr(error, "namespace_terminating", False):  # as upstream: no event for a dying namespace
+            if not (
+                isinstance(error, ApiError) and error.namespace_terminating
+            ):  # upstream: none for a dying namespace
                 self.recorder.record(owner, "Warning", "FailedCreate", f"Error creating: {error}")
             raise
         self.recorder.record(owner, "Normal", "SuccessfulCreate", f"Created pod: {created['metadata']['name']}")
@@ -67,7 +69,7 @@ class PodControl:
         try:
             await self.client.delete(PODS.path(pod.namespace, pod.name), uid=pod.uid)
         except Exception as error:
-            if not getattr(error, "not_found", False):
+            if not (isinstance(error, ApiError) and error.not_found):
                 self.recorder.record(owner, "Warning", "FailedDelete", f"Error deleting: {error}")
             raise
         self.recorder.record(owner, "Normal", "SuccessfulDelete", f"Deleted pod: {pod.name}")

@@ -29,7 +29,7 @@ from operators.devcluster.build import missing_binaries
 from operators.devcluster.components import COMPONENTS, Layout, component_argv, node_manifest
 from operators.devcluster.versions import TOOLCHAIN, toolchain_dir
 
-__all__ = ["Cluster", "ClusterError", "Layout"]
+__all__ = ["Cluster", "ClusterError", "Layout", "http_ok"]
 
 
 class ClusterError(RuntimeError):
@@ -225,15 +225,15 @@ class Cluster:
         port = self.layout.ports[name]
         match name:
             case "etcd":
-                return _http_ok(f"http://127.0.0.1:{port}/health")
+                return http_ok(f"http://127.0.0.1:{port}/health")
             case "kube-apiserver":
                 context = ssl.create_default_context(cafile=str(self.layout.pki / "ca.crt"))
                 token = self._token("admin")
-                return _http_ok(f"https://127.0.0.1:{port}/readyz", context=context, token=token)
+                return http_ok(f"https://127.0.0.1:{port}/readyz", context=context, token=token)
             case "kwok":
-                return _http_ok(f"http://127.0.0.1:{port}/healthz")
+                return http_ok(f"http://127.0.0.1:{port}/healthz")
             case _:
-                return _http_ok(f"https://127.0.0.1:{port}/healthz", context=ssl._create_unverified_context())
+                return http_ok(f"https://127.0.0.1:{port}/healthz", context=ssl._create_unverified_context())
 
     # --- credentials and nodes
 
@@ -303,7 +303,8 @@ class Cluster:
                     )
 
 
-def _http_ok(url: str, *, context: ssl.SSLContext | None = None, token: str | None = None) -> bool:
+def http_ok(url: str, *, context: ssl.SSLContext | None = None, token: str | None = None) -> bool:
+    """True when `url` answers 200 within 2 s (a health endpoint); False on any error or other status."""
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
     try:
         with urllib.request.urlopen(request, timeout=2, context=context) as response:
