@@ -1,4 +1,4 @@
-"""Command line of the local cluster: build, up, down, status, env, kubectl."""
+"""Command line of the local cluster: build, up, down, status, env, and stop/restart of one component."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from operators.devcluster.build import BuildError, build
 from operators.devcluster.cluster import Cluster, ClusterError
+from operators.devcluster.components import COMPONENTS
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -25,6 +26,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("down", help="stop the processes `up` started and remove their state")
     commands.add_parser("status", help="show the components, the API server and the nodes")
     commands.add_parser("env", help="print the shell lines that select this cluster and the pinned binaries")
+    stop = commands.add_parser("stop", help="stop one component (SIGTERM, then SIGKILL); `up` starts it again")
+    stop.add_argument("component", choices=COMPONENTS)
+    restart = commands.add_parser("restart", help="stop one component and start it again (etcd keeps its data)")
+    restart.add_argument("component", choices=COMPONENTS)
     args = parser.parse_args(argv)
     cluster = Cluster()
     try:
@@ -42,6 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 0 if cluster.status() else 1
             case "env":
                 print("\n".join(cluster.env_lines()))
+            case "stop":
+                cluster.stop_component(args.component)
+            case "restart":
+                cluster.restart_component(args.component)
     except (BuildError, ClusterError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
