@@ -5,6 +5,8 @@
   remembered ("dirty") and queued again when the worker calls `done()`.
 - `add_after()` delays an addition (requeue-after); `add_rate_limited()` delays it by the rate limiter
   (retries with backoff); `forget()` resets the key's backoff after a successful sync.
+- A `QueueMetrics` sees every add, get, done and retry at the points client-go's queue reports them
+  (operators.runtime.metrics implements it for Prometheus); without one the queue reports to nobody.
 """
 
 from __future__ import annotations
@@ -14,11 +16,11 @@ import heapq
 import itertools
 from collections import deque
 from collections.abc import Hashable
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from operators.runtime.ratelimit import ControllerRateLimiter
 
-__all__ = ["ShutDown", "WorkQueue"]
+__all__ = ["NoQueueMetrics", "QueueMetrics", "ShutDown", "WorkQueue"]
 
 K = TypeVar("K", bound=Hashable)
 
@@ -27,11 +29,51 @@ class ShutDown(Exception):
     """Raised by `get()` once the queue is shut down and drained of waiters."""
 
 
+class QueueMetrics(Protocol):
+    """What a work queue reports, hook for hook client-go's queueMetrics and retryMetrics."""
+
+    def add(self, key: Hashable) -> None:
+        """A key became dirty: one more add, one more waiting, and the time it started waiting."""
+
+    def get(self, key: Hashable) -> None:
+        """A worker took the key: one fewer waiting, how long it waited, and the time its processing started."""
+
+    def done(self, key: Hashable) -> None:
+        """A worker finished the key: how long it was processed."""
+
+    def retry(self) -> None:
+        """A delayed add (add_after, add_rate_limited) was asked for."""
+
+
+class NoQueueMetrics:
+    """The metrics of a queue that reports to nobody (client-go's noMetrics)."""
+
+    def add(self, key: Hashable) -> None:
+        pass
+
+    def get(self, key: Hashable) -> None:
+        pass
+
+    def done(self, key: Hashable) -> None:
+        pass
+
+    def retry(self) -> None:
+        pass
+
+
 class WorkQueue(Generic[K]):
     """Keys waiting to be synced. All methods but `get()` are synchronous and safe to call from handlers."""
 
-    def __init__(self, *, rate_limiter: ControllerRateLimiter | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        name: str = "",
+        rate_limiter: ControllerRateLimiter | None = None,
+        metrics: QueueMetrics | None = None,
+    ) -> None:
+        self.name = name
         self.rate_limiter = rate_limiter or ControllerRateLimiter()
+        self.metrics: QueueMetrics = metrics if metrics is not None else NoQueueMetrics()
         self._queue: deque[K] = deque()
         self._dirty: set[K] = set()  # queued, or to be queued again when its processing is done
         self._processing: set[K] = set()
@@ -46,8 +88,12 @@ class WorkQueue(Generic[K]):
         return len(self._queue)
 
     def add(self, key: K) -> None:
+        # As client-go's Add: an add that coalesces with a dirty key is not an add to the metrics, but a key
+        # re-added while it is being processed is one (adds + 1, depth + 1) although it enters the queue only
+        # at done(); so depth counts the keys waiting for a worker, including those waiting for their own.
         if self._shutting_down or key in self._dirty:
             return
+        self.metrics.add(key)
         self._dirty.add(key)
         if key not in self._processing:
             self._queue.append(key)
@@ -57,6 +103,9 @@ class WorkQueue(Generic[K]):
         """Add `key` after `delay` seconds; an earlier pending add_after of the same key wins."""
         if self._shutting_down:
             return
+        # client-go's delaying queue counts a retry for every AddAfter it accepts: zero delays and adds
+        # superseded by an earlier pending one included. add_rate_limited() is an add_after(), so it counts too.
+        self.metrics.retry()
         if delay <= 0:
             self.add(key)
             return
@@ -85,11 +134,13 @@ class WorkQueue(Generic[K]):
             self._ready.clear()
             await self._ready.wait()
         key = self._queue.popleft()
+        self.metrics.get(key)
         self._processing.add(key)
         self._dirty.discard(key)
         return key
 
     def done(self, key: K) -> None:
+        self.metrics.done(key)
         self._processing.discard(key)
         if key in self._dirty:
             self._queue.append(key)
