@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from operators.runtime.leaderelection import LeaderElectionConfig
 from operators.runtime.manager import Options
 
 
@@ -22,10 +23,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("--kube-api-qps", type=float, help="client-side QPS limit (default off; KCM's is 20)")
     run.add_argument("--kube-api-burst", type=int, help="client-side burst (default off; KCM's is 30)")
     run.add_argument(
+        "--request-timeout", type=float, default=30.0, help="seconds for one API request (default %(default)s)"
+    )
+    run.add_argument(
         "--liveness",
-        default="http://0.0.0.0:8080/healthz",
+        default="http://0.0.0.0:8081/healthz",
         help="liveness endpoint URL (default %(default)s; '' turns it off)",
     )
+    run.add_argument(
+        "--metrics-bind-address",
+        default=":8080",
+        help="address of the Prometheus /metrics endpoint (default %(default)s; '0' turns it off)",
+    )
+    election = run.add_argument_group("leader election (kube-controller-manager's flags and defaults)")
+    election.add_argument(
+        "--leader-elect",
+        type=_boolean,
+        nargs="?",
+        const=True,
+        default=True,
+        metavar="BOOL",
+        help="run workers only while holding the lease (default true; --leader-elect=false for one process)",
+    )
+    election.add_argument("--leader-elect-lease-duration", type=_duration, default=15.0, metavar="DURATION")
+    election.add_argument("--leader-elect-renew-deadline", type=_duration, default=10.0, metavar="DURATION")
+    election.add_argument("--leader-elect-retry-period", type=_duration, default=2.0, metavar="DURATION")
+    election.add_argument("--leader-elect-resource-name", default="mini-operators", metavar="NAME")
+    election.add_argument("--leader-elect-resource-namespace", default="kube-system", metavar="NAMESPACE")
     run.add_argument("-v", "--verbose", action="store_true", help="debug logging, including Kopf's")
     args = parser.parse_args(argv)
     if args.kube_api_burst and not args.kube_api_qps:
@@ -33,6 +57,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from operators.app import run as run_operator  # imported late: `--help` stays fast
 
+    try:
+        election_config = LeaderElectionConfig(
+            name=args.leader_elect_resource_name,
+            namespace=args.leader_elect_resource_namespace,
+            lease_duration=args.leader_elect_lease_duration,
+            renew_deadline=args.leader_elect_renew_deadline,
+            retry_period=args.leader_elect_retry_period,
+        )
+    except ValueError as error:
+        parser.error(str(error))
     options = Options(
         namespaces=tuple(args.namespace),
         workers=args.workers,
@@ -40,9 +74,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         burst=args.kube_api_burst,
         kubeconfig=args.kubeconfig,
         context=args.context,
+        request_timeout=args.request_timeout,
+        leader_elect=args.leader_elect,
+        leader_election=election_config,
+        metrics_bind_address=args.metrics_bind_address,
     )
-    run_operator(options, liveness=args.liveness or None, verbose=args.verbose)
-    return 0
+    return run_operator(options, liveness=args.liveness or None, verbose=args.verbose)
+
+
+def _boolean(text: str) -> bool:
+    """A Go-style boolean flag value: true/false, 1/0, t/f."""
+    value = text.strip().lower()
+    if value in ("true", "t", "1"):
+        return True
+    if value in ("false", "f", "0"):
+        return False
+    raise argparse.ArgumentTypeError(f"invalid boolean value {text!r}")
+
+
+def _duration(text: str) -> float:
+    """A Go duration as the leader-election flags take it (`15s`, `1m`, `500ms`), or plain seconds."""
+    units = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+    for unit in ("ms", "s", "m", "h"):
+        if text.endswith(unit) and text[: -len(unit)].replace(".", "", 1).isdigit():
+            return float(text[: -len(unit)]) * units[unit]
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid duration {text!r} (for example 15s, 500ms, 1m)") from None
 
 
 if __name__ == "__main__":

@@ -4,6 +4,10 @@ We keep kubernetes_asyncio for what it does well (kubeconfig and in-cluster conf
 pool, the same HTTP stack as Kopf) and skip its model classes: controllers exchange plain JSON dicts, which
 costs no deserialisation and lets a controller send exactly the patch it means. Every request passes one
 semaphore (bounded concurrency) and, when configured, a client-side token bucket like client-go's QPS/burst.
+
+Every request has a timeout (30 s by default): one half-open connection must never pin a worker, and the
+key it was syncing, forever. A timed-out or refused request raises one of `CONNECTION_ERRORS`; callers treat
+those as expected events (one log line, a retry with backoff), not as bugs.
 """
 
 from __future__ import annotations
@@ -11,9 +15,10 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import time
 import urllib.request
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -23,7 +28,23 @@ from kubernetes_asyncio import config as k8s_config
 
 from operators.runtime.ratelimit import TokenBucket
 
-__all__ = ["ApiError", "KubeClient", "PatchType", "bearer_token", "load_configuration"]
+__all__ = [
+    "CONNECTION_ERRORS",
+    "DEFAULT_TIMEOUT",
+    "ApiError",
+    "KubeClient",
+    "PatchType",
+    "RequestObserver",
+    "bearer_token",
+    "load_configuration",
+]
+
+# What a request raises when the API server could not answer: refused, reset, timed out. Expected events.
+CONNECTION_ERRORS: tuple[type[Exception], ...] = (aiohttp.ClientError, TimeoutError, OSError)
+DEFAULT_TIMEOUT = 30.0  # seconds for one request, headers and body
+METADATA_ONLY = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
+# (method, code, seconds) of every finished request; code is "<error>" when there was no answer, as client-go's.
+RequestObserver = Callable[[str, str, float], None]
 
 PatchType = Literal["merge", "strategic", "json"]
 _PATCH_CONTENT_TYPES: dict[PatchType, str] = {
@@ -75,11 +96,15 @@ class KubeClient:
         max_concurrency: int = 64,
         qps: float | None = None,
         burst: int | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        observer: RequestObserver | None = None,
     ) -> None:
         self.api = api
         self.api.user_agent = USER_AGENT
         self._slots = asyncio.Semaphore(max_concurrency)
         self.limiter = TokenBucket(qps=qps, burst=burst or max(1, int(qps))) if qps else None
+        self.timeout = timeout
+        self.observer = observer
         self.requests: Counter[str] = Counter()  # "VERB resource" -> count, for benchmarks and tests
 
     @classmethod
@@ -91,6 +116,8 @@ class KubeClient:
         max_concurrency: int = 64,
         qps: float | None = None,
         burst: int | None = None,
+        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 (the client's per-request limit, not this call's)
+        observer: RequestObserver | None = None,
     ) -> KubeClient:
         configuration = await load_configuration(kubeconfig=kubeconfig, context=context)
         # Same size as the semaphore: a request holding a slot never waits for a connection.
@@ -98,7 +125,7 @@ class KubeClient:
         api = k8s_client.ApiClient(configuration)
         if not configuration.proxy and not urllib.request.getproxies():
             _stop_trusting_env(api)
-        return cls(api, max_concurrency=max_concurrency, qps=qps, burst=burst)
+        return cls(api, max_concurrency=max_concurrency, qps=qps, burst=burst, timeout=timeout, observer=observer)
 
     async def close(self) -> None:
         await self.api.close()
@@ -107,6 +134,10 @@ class KubeClient:
 
     async def get(self, path: str, *, query: Mapping[str, str] | None = None) -> dict[str, Any]:
         return await self.request("GET", path, query=query)
+
+    async def list_metadata(self, path: str, *, query: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """LIST a collection as a PartialObjectMetadataList: names, UIDs and versions, without specs."""
+        return await self.request("GET", path, query=query, accept=METADATA_ONLY)
 
     async def create(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
         return await self.request("POST", path, body=body)
@@ -125,28 +156,43 @@ class KubeClient:
 
     async def watch(
         self, path: str, *, query: Mapping[str, str] | None = None, timeout_seconds: int = 300
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncGenerator[dict[str, Any], None]:
         """Stream the watch events ({"type": ..., "object": ...}) of a collection until the server closes it.
 
-        A watch is long-lived, so it takes no concurrency slot; it still waits for the rate limiter.
+        A watch is long-lived, so it takes no concurrency slot; it still waits for the rate limiter. Only
+        its start (connection and headers) is bound by the request timeout; the stream itself ends at the
+        server's `timeoutSeconds`, and a caller that wants a silence limit sets one (the Reflector does).
         """
         self.requests[f"WATCH {_resource_of(path)}"] += 1
         if self.limiter is not None:
             await self.limiter.wait()
         params = {**(query or {}), "watch": "true", "timeoutSeconds": str(timeout_seconds)}
-        response = await self.api.call_api(
-            path,
-            "GET",
-            query_params=list(params.items()),
-            header_params={"Accept": "application/json"},
-            auth_settings=["BearerToken"],
-            _preload_content=False,
-            _request_timeout=timeout_seconds + 30,
-        )
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(self.timeout):
+                response = await self.api.call_api(
+                    path,
+                    "GET",
+                    query_params=list(params.items()),
+                    header_params={"Accept": "application/json"},
+                    auth_settings=["BearerToken"],
+                    _preload_content=False,
+                    _request_timeout=aiohttp.ClientTimeout(total=timeout_seconds + 30, connect=self.timeout),
+                )
+        except CONNECTION_ERRORS:
+            self._observe("WATCH", "<error>", started)
+            raise
+        self._observe("WATCH", str(response.status), started)
         try:
             if response.status != 200:
                 decoded = json.loads(await response.read() or b"{}")
-                raise ApiError(response.status, str(decoded.get("reason", "")), str(decoded.get("message", "")))
+                raise ApiError(
+                    response.status,
+                    str(decoded.get("reason", "")),
+                    str(decoded.get("message", "")),
+                    method="WATCH",
+                    path=path,
+                )
             async for line in response.content:
                 if line.strip():
                     yield json.loads(line)
@@ -161,25 +207,33 @@ class KubeClient:
         body: Any = None,
         query: Mapping[str, str] | None = None,
         content_type: str = "application/json",
+        accept: str = "application/json",
     ) -> dict[str, Any]:
-        """Send one request; return the decoded JSON answer or raise ApiError."""
+        """Send one request; return the decoded JSON answer, or raise ApiError or one of CONNECTION_ERRORS."""
         self.requests[f"{method} {_resource_of(path)}"] += 1
         async with self._slots:
             if self.limiter is not None:
                 await self.limiter.wait()
-            response = await self.api.call_api(
-                path,
-                method,
-                query_params=list((query or {}).items()),
-                header_params={"Content-Type": content_type, "Accept": "application/json"},
-                body=body,
-                auth_settings=["BearerToken"],
-                _preload_content=False,
-            )
+            started = time.monotonic()
             try:
-                payload = await response.read()
-            finally:
-                response.release()
+                async with asyncio.timeout(self.timeout):
+                    response = await self.api.call_api(
+                        path,
+                        method,
+                        query_params=list((query or {}).items()),
+                        header_params={"Content-Type": content_type, "Accept": accept},
+                        body=body,
+                        auth_settings=["BearerToken"],
+                        _preload_content=False,
+                    )
+                    try:
+                        payload = await response.read()
+                    finally:
+                        response.release()
+            except CONNECTION_ERRORS:
+                self._observe(method, "<error>", started)
+                raise
+            self._observe(method, str(response.status), started)
         decoded: dict[str, Any] = json.loads(payload) if payload else {}
         if not 200 <= response.status <= 299:
             raise ApiError(
@@ -190,6 +244,10 @@ class KubeClient:
                 path=path,
             )
         return decoded
+
+    def _observe(self, method: str, code: str, started: float) -> None:
+        if self.observer is not None:
+            self.observer(method, code, time.monotonic() - started)
 
 
 def _stop_trusting_env(api: k8s_client.ApiClient) -> None:

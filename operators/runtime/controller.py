@@ -4,16 +4,23 @@ The shape of every upstream controller's processNextWorkItem: a key is synced by
 success forgets its backoff; an error requeues it rate-limited; `Result(requeue_after=…)` schedules the next
 look (minReadySeconds, progress deadlines). `sync()` reads the informer caches and converges the object from
 observed state; it never depends on which event woke it.
+
+Workers start only once the informers their controller reads have synced (cache.WaitForCacheSync): a
+controller that synced against a half-filled pod cache would create pods that merely have not been seen yet.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-from operators.runtime.client import ApiError
+from operators.runtime.client import CONNECTION_ERRORS, ApiError
+from operators.runtime.informers import Informer
+from operators.runtime.metrics import Metrics
 from operators.runtime.workqueue import ShutDown, WorkQueue
 
 __all__ = ["Controller", "Reconciler", "Result", "SyncError"]
@@ -23,6 +30,10 @@ logger = logging.getLogger(__name__)
 
 class SyncError(Exception):
     """An expected failure of one sync (a refused create, a failed adoption): one log line, retry with backoff."""
+
+
+# Failures that are events, not bugs: logged in one line, without a stack trace, and retried with backoff.
+EXPECTED_ERRORS: tuple[type[Exception], ...] = (ApiError, SyncError, *CONNECTION_ERRORS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,14 +52,29 @@ class Reconciler(Protocol):
 
 
 class Controller:
-    """Runs `workers` concurrent workers for one reconciler, once the caches have synced."""
+    """Runs `workers` concurrent workers for one reconciler, once its informers have synced."""
 
-    def __init__(self, reconciler: Reconciler, *, workers: int = 5, queue: WorkQueue[str] | None = None) -> None:
+    def __init__(
+        self,
+        reconciler: Reconciler,
+        *,
+        workers: int = 5,
+        waits_for: Sequence[Informer[Any]] = (),
+        metrics: Metrics | None = None,
+        queue: WorkQueue[str] | None = None,
+    ) -> None:
         self.reconciler = reconciler
+        self.name = reconciler.name
         self.workers = workers
-        self.queue: WorkQueue[str] = queue if queue is not None else WorkQueue()
+        self.waits_for = tuple(waits_for)
+        self.metrics = metrics
+        queue_metrics = metrics.queue(self.name) if metrics is not None else None
+        self.queue: WorkQueue[str] = queue if queue is not None else WorkQueue(name=self.name, metrics=queue_metrics)
         self.syncs = 0  # completed syncs, for tests and benchmarks
         self._tasks: list[asyncio.Task[None]] = []
+        self._active = 0
+        if metrics is not None:
+            metrics.init_controller(self.name, workers)
 
     def enqueue(self, key: str) -> None:
         self.queue.add(key)
@@ -56,21 +82,23 @@ class Controller:
     def enqueue_after(self, key: str, delay: float) -> None:
         self.queue.add_after(key, delay)
 
-    async def start(self, synced: asyncio.Event) -> None:
-        """Start the workers; they wait for `synced` (all caches filled) before the first sync."""
+    async def start(self) -> None:
+        """Start the workers; they wait for the informers in `waits_for` before the first sync."""
+        if self._tasks:
+            return
         for number in range(self.workers):
-            name = f"{self.reconciler.name}-worker-{number}"
-            self._tasks.append(asyncio.create_task(self._worker(synced), name=name))
+            self._tasks.append(asyncio.create_task(self._worker(), name=f"{self.name}-worker-{number}"))
 
     async def stop(self) -> None:
+        """Shut the queue down and cancel the workers (a sync in flight is abandoned; whoever runs next redoes it)."""
         self.queue.shut_down()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
 
-    async def _worker(self, synced: asyncio.Event) -> None:
-        await synced.wait()
+    async def _worker(self) -> None:
+        await asyncio.gather(*(informer.wait_synced() for informer in self.waits_for))
         while True:
             try:
                 key = await self.queue.get()
@@ -82,19 +110,37 @@ class Controller:
                 self.queue.done(key)
 
     async def _process(self, key: str) -> None:
+        started = time.monotonic()
+        self._set_active(+1)
+        outcome = "error"
         try:
             result = await self.reconciler.sync(key)
         except asyncio.CancelledError:
             raise
-        except (ApiError, SyncError) as error:
-            logger.warning("%s: sync %s failed, will retry: %s", self.reconciler.name, key, error)
+        except EXPECTED_ERRORS as error:
+            logger.warning("%s: sync %s failed, will retry: %s", self.name, key, _describe(error))
             self.queue.add_rate_limited(key)
         except Exception:
-            logger.exception("%s: sync %s failed, will retry", self.reconciler.name, key)
+            logger.exception("%s: sync %s failed, will retry", self.name, key)
             self.queue.add_rate_limited(key)
         else:
             self.queue.forget(key)
+            outcome = "success"
             if result is not None and result.requeue_after is not None:
                 self.queue.add_after(key, result.requeue_after)
+                outcome = "requeue_after"
         finally:
             self.syncs += 1
+            self._set_active(-1)
+            if self.metrics is not None:
+                self.metrics.observe_reconcile(self.name, outcome, time.monotonic() - started)
+
+    def _set_active(self, change: int) -> None:
+        self._active += change
+        if self.metrics is not None:
+            self.metrics.set_active_workers(self.name, self._active)
+
+
+def _describe(error: Exception) -> str:
+    text = str(error)
+    return text if isinstance(error, ApiError | SyncError) and text else f"{type(error).__name__}: {text}".rstrip(": ")

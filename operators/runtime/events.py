@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from operators.kube.objects import format_time
-from operators.runtime.client import ApiError, KubeClient
+from operators.runtime.client import CONNECTION_ERRORS, ApiError, KubeClient
 from operators.runtime.ratelimit import TokenBucket
 
 __all__ = ["EventRecorder", "InvolvedObject"]
@@ -109,6 +109,8 @@ class EventRecorder:
             if error.namespace_terminating:
                 return  # the namespace and its events are going away
             logger.warning("could not post event %s for %s/%s: %s", reason, obj.namespace, obj.name, error)
+        except CONNECTION_ERRORS as error:  # the API server is away: an expected event, one line
+            logger.warning("could not post event %s for %s/%s: %r", reason, obj.namespace, obj.name, error)
         except Exception:  # an event is best effort; never let it break a sync
             logger.exception("could not post event %s for %s/%s", reason, obj.namespace, obj.name)
 

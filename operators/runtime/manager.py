@@ -1,16 +1,28 @@
-"""The manager: one Kopf registry, one API client, shared informers and every controller's workers.
+"""The manager: one Kopf registry, one API client, shared informers, leader election, metrics, the workers.
 
-A controller asks the manager for the informers it needs (`informer()` shares one per resource, as a
-SharedInformerFactory does) and for a `Controller` around its reconciler; the manager registers the Kopf
-handlers, creates the client on startup, and starts the workers once every cache has synced.
+It is built in two steps, like sample-controller's main(): `Manager(options)` and each controller's
+`setup(manager)` declare everything (informers, indexes, Kopf entry points, work queues) before anything
+runs; Kopf's startup then calls `start()`, which creates the client and brings the declared parts to life:
+
+1. the API client (timeouts, request metrics) and the `/metrics` server;
+2. every informer's feed: a `Reflector` per scope, or Kopf's watch for a controller's own custom resource;
+3. leader election, when on: every process keeps warm caches, only the leader runs workers;
+4. each controller's workers, which wait until the informers they read have synced.
+
+Why leader election: expectations and caches live in one process. Two processes that both act would both
+create the missing pods, then both delete the surplus. A standby that only watches costs memory, not
+correctness, and takes over within a lease duration of the leader's death. Losing the lease ends the
+process (kube-controller-manager does the same): its in-flight syncs cannot be trusted any more, and a
+fresh start as a standby is the simplest correct state.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 import kopf
@@ -19,6 +31,10 @@ from operators.runtime.client import KubeClient, bearer_token, load_configuratio
 from operators.runtime.controller import Controller, Reconciler
 from operators.runtime.events import EventRecorder
 from operators.runtime.informers import Informer, Resource, View
+from operators.runtime.kopffeed import KopfFeed
+from operators.runtime.leaderelection import LeaderElectionConfig, LeaderElector
+from operators.runtime.metrics import Metrics, MetricsServer, start_metrics_server
+from operators.runtime.reflector import Reflector
 
 __all__ = ["Manager", "Options"]
 
@@ -35,8 +51,12 @@ class Options:
     qps: float | None = None  # client-side rate limit; None = off, 20/30 = kube-controller-manager's
     burst: int | None = None
     max_concurrency: int = 64  # API requests in flight
+    request_timeout: float = 30.0  # seconds for one API request
     kubeconfig: str | None = None
     context: str | None = None
+    leader_elect: bool = True  # as kube-controller-manager: on by default
+    leader_election: LeaderElectionConfig = field(default_factory=LeaderElectionConfig)
+    metrics_bind_address: str = ":8080"  # controller-runtime's --metrics-bind-address; "0" turns it off
 
 
 class Manager:
@@ -45,30 +65,42 @@ class Manager:
     def __init__(self, options: Options | None = None) -> None:
         self.options = options or Options()
         self.registry = kopf.OperatorRegistry()
-        self.synced = asyncio.Event()
+        self.metrics = Metrics()
         self.controllers: list[Controller] = []
+        self.leadership_lost = asyncio.Event()  # set when the lease is lost: the process must end
+        self.elector: LeaderElector | None = None
         self._informers: dict[Resource, Informer[Any]] = {}
+        self._kopf_feeds: dict[Resource, KopfFeed] = {}
         self._client: KubeClient | None = None
         self._recorders: list[EventRecorder] = []
         self._on_start: list[Callable[[Manager], None]] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._metrics_server: MetricsServer | None = None
+        self._elector_task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._register_lifecycle()
 
-    @property
-    def client(self) -> KubeClient:
-        if self._client is None:
-            raise RuntimeError("the API client exists only while the operator runs (after startup)")
-        return self._client
+    # --- declaring (before the operator runs) ------------------------------------------------------------------
 
     def informer(self, resource: Resource, view: Callable[[Mapping[str, Any]], V]) -> Informer[V]:
-        """The shared informer of `resource`, created and registered on first use."""
+        """The shared informer of `resource` (one per resource, as a SharedInformerFactory gives)."""
         if resource not in self._informers:
-            informer: Informer[V] = Informer(resource, view, synced=self.synced)
-            informer.register(self.registry)
-            self._informers[resource] = informer
+            scopes = self.options.namespaces if resource.namespaced and self.options.namespaces else ("",)
+            self._informers[resource] = Informer(resource, view, scopes=scopes)
         return self._informers[resource]
 
-    def controller(self, reconciler: Reconciler) -> Controller:
-        controller = Controller(reconciler, workers=self.options.workers)
+    def primary(self, resource: Resource, view: Callable[[Mapping[str, Any]], V], *, id: str) -> Informer[V]:
+        """The informer of a controller's own custom resource, fed by Kopf: its handler is the entry point."""
+        informer = self.informer(resource, view)
+        if resource not in self._kopf_feeds:
+            feed = KopfFeed(informer, lambda: self.client, namespaces=self.options.namespaces or ("",))
+            feed.register(self.registry, id=id)
+            self._kopf_feeds[resource] = feed
+        return informer
+
+    def controller(self, reconciler: Reconciler, *, waits_for: list[Informer[Any]]) -> Controller:
+        """Workers for `reconciler`; they start syncing once every informer in `waits_for` has synced."""
+        controller = Controller(reconciler, workers=self.options.workers, waits_for=waits_for, metrics=self.metrics)
         self.controllers.append(controller)
         return controller
 
@@ -76,11 +108,122 @@ class Manager:
         """Run `callback(manager)` on startup, once the client exists (controllers take their handles here)."""
         self._on_start.append(callback)
 
+    # --- running -----------------------------------------------------------------------------------------------
+
+    @property
+    def client(self) -> KubeClient:
+        if self._client is None:
+            raise RuntimeError("the API client exists only while the operator runs (after startup)")
+        return self._client
+
     def event_recorder(self, component: str) -> EventRecorder:
         """An event recorder for `component` (`source.component` of its events), closed on cleanup."""
         recorder = EventRecorder(self.client, component)
         self._recorders.append(recorder)
         return recorder
+
+    def feed(self, resource: Resource) -> KopfFeed | None:
+        """The Kopf feed of a primary resource (tests prune through it)."""
+        return self._kopf_feeds.get(resource)
+
+    async def start(self) -> None:
+        o = self.options
+        self._client = await KubeClient.from_kubeconfig(
+            kubeconfig=o.kubeconfig,
+            context=o.context,
+            max_concurrency=o.max_concurrency,
+            qps=o.qps,
+            burst=o.burst,
+            timeout=o.request_timeout,
+            observer=self._observe_request,
+        )
+        self._metrics_server = await start_metrics_server(self.metrics, o.metrics_bind_address)
+        for callback in self._on_start:
+            callback(self)
+        started = time.monotonic()
+        for resource, informer in self._informers.items():
+            if (feed := self._kopf_feeds.get(resource)) is not None:
+                self._spawn(feed.run(), f"kopf-feed {informer.name}")
+                continue
+            scopes = o.namespaces if resource.namespaced and o.namespaces else ("",)
+            for scope in scopes:
+                self._spawn(Reflector(self.client, informer, namespace=scope).run(), f"reflector {informer.name}")
+        self._spawn(self._report_synced(started), "report-synced")
+        if o.leader_elect:
+            self.elector = LeaderElector(
+                self.client,
+                o.leader_election,
+                on_started_leading=lambda: self._spawn(self._start_workers(), "start-workers"),
+                on_stopped_leading=self._stopped_leading,
+                on_leading_changed=lambda leading: self.metrics.set_leader(o.leader_election.name, leading),
+            )
+            self._elector_task = asyncio.create_task(self.elector.run(), name="leader-election")
+            election = o.leader_election
+            logger.info(
+                "manager: leader election as %s on lease %s/%s", election.identity, election.namespace, election.name
+            )
+        else:
+            await self._start_workers()
+
+    async def stop(self) -> None:
+        """Stop the workers, release the lease if we hold it, stop the feeds, close the client."""
+        self._stopping = True
+        if self._elector_task is not None:
+            self._elector_task.cancel()
+            await asyncio.gather(self._elector_task, return_exceptions=True)
+        for controller in self.controllers:
+            await controller.stop()
+        if self.elector is not None:
+            try:  # ReleaseOnCancel (a no-op unless the lease still names us): the standby need not wait
+                await self.elector.release()
+            except Exception as error:  # the lease then expires by itself
+                logger.warning("manager: could not release the lease: %s", error)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        for recorder in self._recorders:
+            await recorder.close()
+        self._recorders.clear()
+        if self._metrics_server is not None:
+            await self._metrics_server.stop()
+            self._metrics_server = None
+        if self._client is not None:
+            requests = sorted(self._client.requests.items(), key=lambda item: -item[1])
+            logger.info("manager: API requests made: %s", ", ".join(f"{k}={v}" for k, v in requests) or "none")
+            await self._client.close()
+            self._client = None
+
+    async def _start_workers(self) -> None:
+        for controller in self.controllers:
+            await controller.start()
+        logger.info("manager: %d controllers started", len(self.controllers))
+
+    def _stopped_leading(self) -> None:
+        """The elector's run() ended: on our own shutdown, fine; otherwise the lease was lost and we must end."""
+        if self._stopping:
+            return
+        logger.error("manager: leader election lost; stopping")
+        for controller in self.controllers:
+            self._spawn(controller.stop(), f"stop {controller.name}")
+        self.leadership_lost.set()
+
+    async def _report_synced(self, started: float) -> None:
+        await asyncio.gather(*(informer.wait_synced() for informer in self._informers.values()))
+        sizes = ", ".join(f"{informer.name}={len(informer)}" for informer in self._informers.values())
+        logger.info("manager: caches synced in %.2f s (%s)", time.monotonic() - started, sizes)
+
+    def _spawn(self, coroutine: Any, name: str) -> None:
+        self._tasks.append(asyncio.create_task(coroutine, name=name))
+
+    def _observe_request(self, method: str, code: str, seconds: float) -> None:
+        self.metrics.observe_request(method, code, self._host, seconds)
+
+    @property
+    def _host(self) -> str:
+        return str(self.client.api.configuration.host).split("://", 1)[-1]
+
+    # --- Kopf --------------------------------------------------------------------------------------------------
 
     def _register_lifecycle(self) -> None:
         registry = self.registry
@@ -102,28 +245,11 @@ class Manager:
         @kopf.on.startup(registry=registry)
         async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
             configure(settings)
-            o = self.options
-            self._client = await KubeClient.from_kubeconfig(
-                kubeconfig=o.kubeconfig, context=o.context, max_concurrency=o.max_concurrency, qps=o.qps, burst=o.burst
-            )
-            for callback in self._on_start:
-                callback(self)
-            for controller in self.controllers:
-                await controller.start(self.synced)
-            logger.info("manager: %d controllers started, waiting for the caches to sync", len(self.controllers))
+            await self.start()
 
         @kopf.on.cleanup(registry=registry)
         async def cleanup(**_: Any) -> None:
-            for controller in self.controllers:
-                await controller.stop()
-            for recorder in self._recorders:
-                await recorder.close()
-            self._recorders.clear()
-            if self._client is not None:
-                requests = sorted(self._client.requests.items(), key=lambda item: -item[1])
-                logger.info("manager: API requests made: %s", ", ".join(f"{k}={v}" for k, v in requests) or "none")
-                await self._client.close()
-                self._client = None
+            await self.stop()
 
 
 class NoDiffBase(kopf.DiffBaseStorage):
@@ -131,7 +257,7 @@ class NoDiffBase(kopf.DiffBaseStorage):
 
     On every event Kopf builds a deep-copied "essence" of the object to diff against the last handled one.
     Only on.create/update/field handlers use that diff, and we register none; skipping it saves the copy
-    of every pod on every event.
+    of every object on every event.
     """
 
     def build(self, *, body: kopf.Body, extra_fields: Any = None) -> kopf.BodyEssence:
@@ -148,7 +274,7 @@ def configure(settings: kopf.OperatorSettings) -> None:
     """Kopf settings for level-triggered controllers that keep no state in the objects they watch."""
     settings.posting.enabled = False  # our events carry upstream reasons; log lines are not events
     settings.persistence.diffbase_storage = NoDiffBase()
-    settings.peering.standalone = True  # one replica (Recreate); no KopfPeering objects to watch
+    settings.peering.standalone = True  # leader election is ours (a Lease, as KCM), not Kopf's peering
     settings.peering.mandatory = False
     settings.scanning.disabled = True  # cluster-wide or fixed namespaces: no CRD/namespace scanning
     settings.watching.server_timeout = 300  # re-establish watches regularly (kopf#585, #957)

@@ -8,11 +8,12 @@ which runs the real operator in-process, in the test's event loop, against the r
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import re
 import secrets
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -69,21 +70,66 @@ async def namespace(kube: KubeClient, request: pytest.FixtureRequest) -> AsyncIt
     await kube.delete(f"/api/v1/namespaces/{name}")
 
 
-@pytest.fixture(scope="session")
-def operator(cluster: Cluster, crds: None) -> Iterator[Manager]:
-    """The operator, running in-process for the whole session, as `python -m operators run` would.
+class InProcessOperator:
+    """The real operator, run in-process in a thread of its own (as kopf.testing.KopfRunner does).
 
-    It gets a thread and an event loop of its own (as kopf.testing.KopfRunner does): Kopf cancels every
-    task of its loop that it did not start when it stops, and the tests' tasks are none of its business.
+    Kopf cancels every task of its loop that it did not start when it stops, and the tests' tasks are none
+    of its business, hence the thread. One runs at a time: most tests share the default one for the whole
+    session; fault tests stop it (`no_operator`) so that their own operator processes are the only ones
+    acting, and the next test that needs it starts it again.
     """
-    manager = build_manager(Options(kubeconfig=str(cluster.layout.kubeconfig)))
-    stop, ready = threading.Event(), threading.Event()
-    thread = threading.Thread(
-        target=lambda: asyncio.run(serve(manager, stop_flag=stop, ready_flag=ready)), name="operator", daemon=True
-    )
-    thread.start()
-    assert ready.wait(timeout=60), "the operator did not start within 60 s"
-    yield manager
-    stop.set()
-    thread.join(timeout=30)
-    assert not thread.is_alive(), "the operator did not stop within 30 s"
+
+    def __init__(self, kubeconfig: str) -> None:
+        self.kubeconfig = kubeconfig
+        self.manager: Manager | None = None
+        self._stop: threading.Event | None = None
+        self._thread: threading.Thread | None = None
+
+    def default_options(self, **changes: object) -> Options:
+        options = Options(kubeconfig=self.kubeconfig, leader_elect=False, metrics_bind_address="0")
+        return dataclasses.replace(options, **changes)  # type: ignore[arg-type]
+
+    def start(self, options: Options | None = None, *, on_start: Callable[[Manager], None] | None = None) -> Manager:
+        self.stop()
+        manager = build_manager(options or self.default_options())
+        if on_start is not None:
+            manager.on_start(on_start)  # runs once the client exists (fault seams hook in here)
+        stop, ready = threading.Event(), threading.Event()
+        thread = threading.Thread(
+            target=lambda: asyncio.run(serve(manager, stop_flag=stop, ready_flag=ready)), name="operator", daemon=True
+        )
+        thread.start()
+        assert ready.wait(timeout=60), "the operator did not start within 60 s"
+        self.manager, self._stop, self._thread = manager, stop, thread
+        return manager
+
+    def ensure_default(self) -> Manager:
+        return self.manager if self.manager is not None else self.start()
+
+    def stop(self) -> None:
+        if self._thread is None or self._stop is None:
+            return
+        self._stop.set()
+        self._thread.join(timeout=30)
+        assert not self._thread.is_alive(), "the operator did not stop within 30 s"
+        self.manager = self._stop = self._thread = None
+
+
+@pytest.fixture(scope="session")
+def operator_runner(cluster: Cluster, crds: None) -> Iterator[InProcessOperator]:
+    runner = InProcessOperator(str(cluster.layout.kubeconfig))
+    yield runner
+    runner.stop()
+
+
+@pytest.fixture
+def operator(operator_runner: InProcessOperator) -> Manager:
+    """The operator, running in-process, as `python -m operators run --leader-elect=false` would."""
+    return operator_runner.ensure_default()
+
+
+@pytest.fixture
+def no_operator(operator_runner: InProcessOperator) -> InProcessOperator:
+    """No in-process operator is running (a fault test runs its own); the runner lets a test start one."""
+    operator_runner.stop()
+    return operator_runner

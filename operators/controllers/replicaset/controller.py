@@ -3,6 +3,11 @@
 This is the glue. Every decision is made by the pure modules beside it (sync.py, status.py, deletion.py,
 slowstart.py, and the runtime's ownership and expectations); this file maps events to keys (RS-17..RS-20)
 and performs the API calls those decisions ask for.
+
+The entry point is a Kopf handler on MiniReplicaSets (`Manager.primary`): Kopf's watch feeds the shared
+MiniReplicaSet informer, whose subscriber enqueues the key. Pods, far more numerous, come from the
+runtime's own reflector, indexed by controller UID and by label so that a sync looks only at the pods it
+owns or selects, and a pod event finds the MiniReplicaSets selecting it without scanning the namespace.
 """
 
 from __future__ import annotations
@@ -32,7 +37,16 @@ from operators.runtime.client import ApiError, KubeClient
 from operators.runtime.controller import Controller, Reconciler, Result, SyncError
 from operators.runtime.events import EventRecorder, InvolvedObject
 from operators.runtime.expectations import UIDTrackingControllerExpectations
-from operators.runtime.informers import Informer, Resource
+from operators.runtime.informers import (
+    BY_CONTROLLER_UID,
+    BY_LABEL,
+    BY_SELECTOR,
+    Informer,
+    Resource,
+    index_by_controller_uid,
+    index_by_label,
+    index_by_selector,
+)
 from operators.runtime.manager import Manager
 from operators.runtime.ownership import (
     Owner,
@@ -73,9 +87,12 @@ class ReplicaSetController:
     @classmethod
     def setup(cls, manager: Manager) -> ReplicaSetController:
         """Create the controller on `manager`: its informers, its workers, and its client on startup."""
-        replica_sets = manager.informer(MINIREPLICASETS, ReplicaSetView.from_body)
+        replica_sets = manager.primary(MINIREPLICASETS, ReplicaSetView.from_body, id="minireplicaset")
+        replica_sets.add_index(BY_SELECTOR, index_by_selector)
         pods = manager.informer(PODS, Pod.from_dict)
-        controller = cls(replica_sets, pods, manager.controller)
+        pods.add_index(BY_CONTROLLER_UID, index_by_controller_uid)
+        pods.add_index(BY_LABEL, index_by_label)
+        controller = cls(replica_sets, pods, lambda r: manager.controller(r, waits_for=[replica_sets, pods]))
         manager.on_start(controller.bind)
         return controller
 
@@ -155,11 +172,17 @@ class ReplicaSetController:
 
     def _replica_sets_selecting(self, pod: Pod) -> list[ReplicaSetView]:
         """getPodReplicaSets: an empty or invalid selector selects nothing here, never everything."""
-        return [
-            rs
-            for rs in self.replica_sets.list(pod.namespace)
-            if not rs.selector.empty and rs.selector.matches(pod.labels)
-        ]
+        return [rs for rs in self.replica_sets.selecting(pod.namespace, pod.labels) if not rs.selector.empty]
+
+    def _candidate_pods(self, rs: ReplicaSetView) -> list[Pod]:
+        """The pods a sync of `rs` must look at: those it controls and those its selector matches.
+
+        Upstream lists the whole namespace; every other pod is owned by someone else and does not match,
+        so claiming, counting and ranking come out the same from these two index lookups.
+        """
+        found = {pod.uid: pod for pod in self.pods.by_index(BY_CONTROLLER_UID, rs.uid)}
+        found.update((pod.uid, pod) for pod in self.pods.select(rs.namespace, rs.selector))
+        return [pod for pod in found.values() if pod.namespace == rs.namespace]
 
     # --- sync (RS-01) ------------------------------------------------------------------------------------------
 
@@ -175,28 +198,51 @@ class ReplicaSetController:
             return None
         now = datetime.datetime.now(datetime.UTC)
         rs_needs_sync = self.expectations.satisfied_expectations(key) and rs.deletion_timestamp is None
-        all_pods = self.pods.list(namespace)
-        claimed = await self._claim_pods(rs, filter_active_pods(all_pods))  # RS-02, RS-13..16
-        terminating = filter_claimed_pods(rs.uid, rs.selector, filter_terminating_pods(all_pods))
+        pods = self._candidate_pods(rs)
+        claimed = await self._claim_pods(rs, filter_active_pods(pods))  # RS-02, RS-13..16
+        terminating = filter_claimed_pods(rs.uid, rs.selector, filter_terminating_pods(pods))
 
         manage_error: ManageError | None = None
         if rs_needs_sync:
-            manage_error = await self._manage_replicas(rs, claimed, all_pods, now)
+            manage_error = await self._manage_replicas(rs, claimed, now)
 
         status = calculate_status(rs, claimed, manage_error, now, terminating_pods=terminating)  # RS-21..23
         if needs_status_update(rs, status):  # RS-24
-            body = {"status": {**status.to_dict(), "selector": str(rs.selector)}}
-            await self.client.patch(MINIREPLICASETS.path(namespace, name, "status"), body)
+            await self._update_status(rs, {**status.to_dict(), "selector": str(rs.selector)})
         if manage_error is not None:
             raise SyncError(manage_error.message)
         delay = availability_requeue_after(rs, status, claimed, now)  # RS-19
         return Result(requeue_after=delay.total_seconds()) if delay is not None else None
 
+    async def _update_status(self, rs: ReplicaSetView, status: dict[str, Any]) -> None:
+        """updateReplicaSetStatus: write with the cached resourceVersion; on a conflict, once more with a fresh one.
+
+        The resourceVersion is a precondition (UpdateStatus in Go), so a write based on an object someone
+        else changed meanwhile fails with 409 Conflict instead of silently winning. Upstream then GETs the
+        object and retries once (statusUpdateRetries = 1): the usual cause is our own previous status write,
+        which the cache has not delivered yet. A second conflict fails the sync, and the key is retried.
+        """
+        path = MINIREPLICASETS.path(rs.namespace, rs.name, "status")
+        version = rs.resource_version
+        for attempt in range(2):
+            try:
+                await self.client.patch(path, {"metadata": {"resourceVersion": version}, "status": status})
+                return
+            except ApiError as error:
+                if not error.conflict or attempt == 1:
+                    raise
+            fresh = await self.client.get(MINIREPLICASETS.path(rs.namespace, rs.name))
+            meta: dict[str, Any] = fresh.get("metadata") or {}
+            if meta.get("uid") != rs.uid:
+                return  # deleted and re-created: the new object gets its own sync
+            version = str(meta.get("resourceVersion", ""))
+
     async def _manage_replicas(
-        self, rs: ReplicaSetView, active: list[Pod], all_pods: list[Pod], now: datetime.datetime
+        self, rs: ReplicaSetView, active: list[Pod], now: datetime.datetime
     ) -> ManageError | None:
         related_sets = replica_sets_with_same_controller(rs, self.replica_sets.list(rs.namespace))
-        decision = manage_replicas(rs, active, indirectly_related_pods(related_sets, all_pods), now)
+        selected = [pod for related in related_sets for pod in self.pods.select(rs.namespace, related.selector)]
+        decision = manage_replicas(rs, active, indirectly_related_pods(related_sets, selected), now)
         logger.debug("sync %s: %d active pods for %d replicas: %s", rs.key, len(active), rs.replicas, decision)
         match decision:
             case ScaleUp(count=count):
@@ -229,22 +275,28 @@ class ReplicaSetController:
         successes, failure = await slow_start_batch(count, SLOW_START_INITIAL_BATCH_SIZE, create)
         if skipped := count - successes:
             self.expectations.lower_expectations(rs.key, skipped, 0)
-        return ManageError("create", str(failure)) if failure is not None else None
+        return ManageError("create", _one_line(failure)) if failure is not None else None
 
     async def _delete_pods(self, rs: ReplicaSetView, pods: tuple[Pod, ...]) -> ManageError | None:
-        """RS-06, RS-08: expect the deletions by pod key, then delete them all in parallel."""
+        """RS-06, RS-08: expect the deletions by pod key, then delete them all in parallel.
+
+        A delete that failed *for any reason* (refused, timed out, connection lost) is marked observed at
+        once, as upstream does: otherwise the expectation would wait for an event that never comes, and the
+        controller would stop scaling this MiniReplicaSet until the expectation expired (5 minutes). A
+        timed-out delete that did reach the server is harmless: its event finds the key no longer expected.
+        """
         self.expectations.expect_deletions(rs.key, get_pod_keys(pods))
 
         async def delete(pod: Pod) -> Exception | None:
             try:
                 await self.pod_control.delete_pod(_involved(rs), pod)
-            except ApiError as error:
+            except Exception as error:
                 self.expectations.deletion_observed(rs.key, pod_key(pod))  # it will never be observed
-                return None if error.not_found else error
+                return None if isinstance(error, ApiError) and error.not_found else error
             return None
 
         errors = [error for error in await asyncio.gather(*(delete(pod) for pod in pods)) if error is not None]
-        return ManageError("delete", str(errors[0])) if errors else None
+        return ManageError("delete", _one_line(errors[0])) if errors else None
 
     # --- claiming (RS-13..RS-16) -------------------------------------------------------------------------------
 
@@ -319,3 +371,8 @@ class ReplicaSetController:
 
 def _involved(rs: ReplicaSetView) -> InvolvedObject:
     return InvolvedObject(API_VERSION, KIND, rs.namespace, rs.name, rs.uid)
+
+
+def _one_line(error: Exception) -> str:
+    """An error as one line for a condition message: its text, or its type when it has none (a timeout)."""
+    return str(error) or type(error).__name__

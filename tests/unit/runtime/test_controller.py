@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from operators.kube.objects import Pod
 from operators.runtime.client import ApiError
 from operators.runtime.controller import Controller, Result, SyncError
+from operators.runtime.informers import Informer, Resource
 from operators.runtime.ratelimit import ControllerRateLimiter, ItemExponentialBackoff, TokenBucket
 from operators.runtime.workqueue import WorkQueue
 
@@ -87,12 +89,9 @@ async def running() -> AsyncIterator[list[Controller]]:
         await asyncio.wait_for(controller.stop(), timeout=1)
 
 
-async def start(controller: Controller, running: list[Controller], synced: asyncio.Event | None = None) -> None:
-    if synced is None:
-        synced = asyncio.Event()
-        synced.set()
+async def start(controller: Controller, running: list[Controller]) -> None:
     running.append(controller)
-    await controller.start(synced)
+    await controller.start()
 
 
 def test_controller_defaults() -> None:
@@ -220,15 +219,18 @@ async def test_unexpected_errors_log_with_traceback(
 
 
 async def test_workers_wait_for_synced(running: list[Controller]) -> None:
+    """cache.WaitForCacheSync: no sync before every informer the controller reads has listed its scopes."""
     reconciler = FakeReconciler()
-    controller = make_controller(reconciler)
-    synced = asyncio.Event()
+    pods: Informer[Pod] = Informer(Resource("", "v1", "pods"), Pod.from_dict, scopes=("ns1", "ns2"))
+    controller = Controller(reconciler, workers=2, waits_for=[pods])
+    reconciler.queue = controller.queue
     controller.enqueue("ns/a")
-    await start(controller, running, synced)
+    await start(controller, running)
+    pods.mark_synced("ns1")
     await asyncio.sleep(0.05)
     assert reconciler.calls == [], "a worker synced before the caches were filled"
     assert len(controller.queue) == 1
-    synced.set()
+    pods.mark_synced("ns2")
     await eventually(lambda: controller.syncs == 1)
     assert [c.key for c in reconciler.calls] == ["ns/a"]
 
@@ -289,7 +291,8 @@ async def test_stop_ends_the_workers(running: list[Controller]) -> None:
 
 
 async def test_stop_before_synced(running: list[Controller]) -> None:
-    controller = make_controller(FakeReconciler(name="unsynced"), workers=2)
-    await start(controller, running, asyncio.Event())
+    never: Informer[Pod] = Informer(Resource("", "v1", "pods"), Pod.from_dict, scopes=("never-listed",))
+    controller = Controller(FakeReconciler(name="unsynced"), workers=2, waits_for=[never])
+    await start(controller, running)
     await asyncio.wait_for(controller.stop(), timeout=0.5)
     assert not [t for t in asyncio.all_tasks() if t.get_name().startswith("unsynced-worker-") and not t.done()]

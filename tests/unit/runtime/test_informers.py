@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from operators.kube.objects import Pod
-from operators.runtime.informers import Informer, Resource
+from operators.kube.selectors import LabelSelector
+from operators.runtime.informers import (
+    BY_CONTROLLER_UID,
+    BY_LABEL,
+    BY_SELECTOR,
+    Informer,
+    Resource,
+    index_by_controller_uid,
+    index_by_label,
+    index_by_selector,
+)
 
 PODS = Resource("", "v1", "pods")
 
@@ -25,7 +36,7 @@ def pod(name: str, uid: str, namespace: str = "default", rv: str = "1", **labels
 
 
 def make_informer() -> tuple[Informer[Pod], list[Event]]:
-    informer: Informer[Pod] = Informer(PODS, Pod.from_dict, synced=asyncio.Event())
+    informer: Informer[Pod] = Informer(PODS, Pod.from_dict)
     events: list[Event] = []
     informer.subscribe(lambda old, new: events.append((old, new)))
     return informer, events
@@ -42,7 +53,7 @@ def test_upsert_notifies_add_then_update() -> None:
 
 
 def test_store_holds_new_when_subscribers_run() -> None:
-    informer: Informer[Pod] = Informer(PODS, Pod.from_dict, synced=asyncio.Event())
+    informer: Informer[Pod] = Informer(PODS, Pod.from_dict)
     seen: list[tuple[Pod | None, list[Pod]]] = []
 
     def subscriber(old: Pod | None, new: Pod | None) -> None:
@@ -146,7 +157,7 @@ def test_list_get_iter_len() -> None:
 
 def test_a_raising_subscriber_does_not_stop_the_others(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.ERROR, logger="operators.runtime.informers")
-    informer: Informer[Pod] = Informer(PODS, Pod.from_dict, synced=asyncio.Event())
+    informer: Informer[Pod] = Informer(PODS, Pod.from_dict)
     before: list[Event] = []
     after: list[Event] = []
 
@@ -166,11 +177,11 @@ def test_a_raising_subscriber_does_not_stop_the_others(caplog: pytest.LogCapture
     failures = [r for r in caplog.records if r.name == "operators.runtime.informers"]
     assert len(failures) == 2
     assert all(r.exc_info is not None and r.exc_info[0] is RuntimeError for r in failures)
-    assert "informer_pods_core" in failures[0].getMessage()
+    assert "informer pods" in failures[0].getMessage()
 
 
 def test_subscribers_are_called_in_subscription_order() -> None:
-    informer: Informer[Pod] = Informer(PODS, Pod.from_dict, synced=asyncio.Event())
+    informer: Informer[Pod] = Informer(PODS, Pod.from_dict)
     order: list[str] = []
 
     def recorder(name: str) -> Callable[[Pod | None, Pod | None], None]:
@@ -185,14 +196,14 @@ def test_subscribers_are_called_in_subscription_order() -> None:
 @pytest.mark.parametrize(
     ("resource", "informer_id", "api_version"),
     [
-        (Resource("", "v1", "pods"), "informer_pods_core", "v1"),
-        (Resource("minik8s.dev", "v1", "minireplicasets"), "informer_minireplicasets_minik8s_dev", "minik8s.dev/v1"),
-        (Resource("apps", "v1", "replicasets"), "informer_replicasets_apps", "apps/v1"),
+        (Resource("", "v1", "pods"), "pods", "v1"),
+        (Resource("minik8s.dev", "v1", "minireplicasets"), "minireplicasets.minik8s.dev", "minik8s.dev/v1"),
+        (Resource("apps", "v1", "replicasets"), "replicasets.apps", "apps/v1"),
     ],
 )
 def test_resource_naming(resource: Resource, informer_id: str, api_version: str) -> None:
-    informer: Informer[Pod] = Informer(resource, Pod.from_dict, synced=asyncio.Event())
-    assert informer.id == informer_id
+    informer: Informer[Pod] = Informer(resource, Pod.from_dict)
+    assert informer.name == informer_id
     assert resource.api_version == api_version
 
 
@@ -202,3 +213,282 @@ def test_resource_path() -> None:
     assert PODS.path("ns", "a", "status") == "/api/v1/namespaces/ns/pods/a/status"
     mrs = Resource("minik8s.dev", "v1", "minireplicasets")
     assert mrs.path("x", "y", "scale") == "/apis/minik8s.dev/v1/namespaces/x/minireplicasets/y/scale"
+
+
+# --- replace: a complete listing of a scope -------------------------------------------------------------------
+
+
+def changes(events: list[Event]) -> list[tuple[str, str, str]]:
+    """(kind, name, uid) of each notification: add, update or delete."""
+    out = []
+    for old, new in events:
+        view = new or old
+        assert view is not None
+        out.append(("add" if old is None else "delete" if new is None else "update", view.name, view.uid))
+    return out
+
+
+def test_replace_adds_updates_and_deletes() -> None:
+    """Replace (the relist after a watch gap) makes the store equal to the listing and notifies the differences;
+    an object whose resourceVersion did not change is not notified."""
+    informer, events = make_informer()
+    for name in ("same", "changed", "gone"):
+        informer.upsert(pod(name, f"uid-{name}", rv="1"))
+    events.clear()
+
+    listed = [pod("same", "uid-same", rv="1"), pod("changed", "uid-changed", rv="7", v="2"), pod("new", "uid-new")]
+    informer.replace(listed)
+
+    assert changes(events) == [
+        ("delete", "gone", "uid-gone"),
+        ("update", "changed", "uid-changed"),
+        ("add", "new", "uid-new"),
+    ]
+    assert events[0][0] == pod("gone", "uid-gone", rv="1"), "a delete carries the last cached state"
+    assert events[1][0] is not None and events[1][0].resource_version == "1"
+    assert sorted(p.name for p in informer) == ["changed", "new", "same"]
+    assert informer.get("default", "changed") == listed[1]
+    assert informer.has_synced()
+
+    events.clear()
+    informer.replace(listed)  # the same listing again: nothing to say
+    assert events == []
+
+
+def test_replace_recreated_object_deletes_the_old_then_adds_the_new() -> None:
+    """The same name with another UID is another object: its predecessor is deleted first."""
+    informer, events = make_informer()
+    informer.upsert(pod("a", "uid-old", rv="1"))
+    events.clear()
+    informer.replace([pod("a", "uid-new", rv="9")])
+    assert changes(events) == [("delete", "a", "uid-old"), ("add", "a", "uid-new")]
+
+
+def test_replace_of_a_scope_touches_only_its_namespace() -> None:
+    informer: Informer[Pod] = Informer(PODS, Pod.from_dict, scopes=("ns1", "ns2"))
+    events: list[Event] = []
+    informer.subscribe(lambda old, new: events.append((old, new)))
+    informer.upsert(pod("x", "uid-x", namespace="ns2"))
+    informer.upsert(pod("y", "uid-y", namespace="ns3"))  # a namespace nobody lists
+    events.clear()
+
+    informer.replace([pod("a", "uid-a", namespace="ns1")], "ns1")
+    assert changes(events) == [("add", "a", "uid-a")], "ns2 and ns3 are not this listing's business"
+    assert informer.get("ns2", "x") is not None and informer.get("ns3", "y") is not None
+    assert not informer.has_synced(), "ns2 has not been listed yet"
+
+    informer.replace([], "ns2")
+    assert changes(events)[1:] == [("delete", "x", "uid-x")]
+    assert informer.has_synced()
+    assert informer.list("ns1") == [pod("a", "uid-a", namespace="ns1")]
+
+
+def test_replace_of_all_namespaces() -> None:
+    """Scope "" is every namespace: a listing of them all deletes what no namespace has any more."""
+    informer, events = make_informer()
+    informer.upsert(pod("x", "uid-x", namespace="ns1"))
+    informer.upsert(pod("y", "uid-y", namespace="ns2"))
+    events.clear()
+    informer.replace([pod("y", "uid-y", namespace="ns2")])
+    assert changes(events) == [("delete", "x", "uid-x")]
+    assert "ns1" not in informer._store
+
+
+async def test_has_synced_per_scope() -> None:
+    """HasSynced holds once every scope's first complete listing has arrived, and stays."""
+    informer: Informer[Pod] = Informer(PODS, Pod.from_dict, scopes=("a", "b"))
+    assert not informer.has_synced()
+    informer.mark_synced("a")
+    informer.mark_synced("a")
+    assert not informer.has_synced()
+    informer.replace([], "b")
+    assert informer.has_synced()
+    await informer.wait_synced()  # returns at once
+    informer.replace([], "a")
+    assert informer.has_synced()
+    assert Informer(PODS, Pod.from_dict, scopes=()).has_synced(), "nothing to wait for"
+
+
+# --- indexes ---------------------------------------------------------------------------------------------------
+
+
+def owned(name: str, uid: str, owner: str | None, rv: str = "1", **labels: str) -> Pod:
+    refs = [{"apiVersion": "v1", "kind": "X", "name": owner, "uid": owner, "controller": True}] if owner else []
+    refs.append({"apiVersion": "v1", "kind": "Y", "name": "not-a-controller", "uid": "uid-y", "controller": False})
+    metadata = {"namespace": "default", "name": name, "uid": uid, "resourceVersion": rv, "labels": labels}
+    return Pod.from_dict({"metadata": {**metadata, "ownerReferences": refs}})
+
+
+def assert_index_is_a_scan(informer: Informer[Pod], index: str, func: Callable[[Pod], Any]) -> None:
+    """The index holds exactly what scanning the store with its function gives, with no empty leftovers."""
+    expected: dict[str, set[tuple[str, str]]] = {}
+    for view in informer:
+        for value in func(view):
+            expected.setdefault(value, set()).add((view.namespace, view.name))
+    assert set(informer._indexes[index]) == set(expected), f"index {index}: stale or missing values"
+    for value, keys in expected.items():
+        found = informer.by_index(index, value)
+        assert {(v.namespace, v.name) for v in found} == keys
+        assert all(v is informer.get(v.namespace, v.name) for v in found), "the index holds the cached views"
+
+
+def test_indexes_follow_upsert_update_remove_and_replace() -> None:
+    informer, _ = make_informer()
+    informer.upsert(owned("early", "uid-early", "rs-1", app="web"))  # indexed by add_index
+    informer.add_index(BY_CONTROLLER_UID, index_by_controller_uid)
+    informer.add_index(BY_LABEL, index_by_label)
+    informer.add_index(BY_LABEL, lambda view: ["ignored"])  # the same name again: the first one stays
+
+    def check() -> None:
+        assert_index_is_a_scan(informer, BY_CONTROLLER_UID, index_by_controller_uid)
+        assert_index_is_a_scan(informer, BY_LABEL, index_by_label)
+
+    check()
+    assert [p.name for p in informer.by_index(BY_CONTROLLER_UID, "rs-1")] == ["early"]
+    assert [p.name for p in informer.by_index(BY_LABEL, "default/app=web")] == ["early"]
+
+    informer.upsert(owned("a", "uid-a", "rs-1", app="web", tier="fe"))
+    informer.upsert(owned("b", "uid-b", None, app="db"))
+    check()
+    assert informer.by_index(BY_CONTROLLER_UID, "uid-y") == [], "only the controller reference counts"
+
+    informer.upsert(owned("a", "uid-a", "rs-2", rv="2", app="api"))  # new owner, new labels
+    check()
+    assert [p.name for p in informer.by_index(BY_CONTROLLER_UID, "rs-1")] == ["early"]
+    assert informer.by_index(BY_LABEL, "default/tier=fe") == []
+
+    informer.remove(owned("early", "uid-early", "rs-1"))
+    check()
+    assert informer.by_index(BY_CONTROLLER_UID, "rs-1") == []
+
+    informer.remove(owned("b", "uid-other", None))  # a stale DELETED (another UID) changes nothing
+    check()
+    assert [p.name for p in informer.by_index(BY_LABEL, "default/app=db")] == ["b"]
+
+    informer.replace([owned("a", "uid-a2", "rs-3", rv="5", app="web"), owned("c", "uid-c", "rs-3", app="web")])
+    check()
+    assert sorted(p.name for p in informer.by_index(BY_CONTROLLER_UID, "rs-3")) == ["a", "c"]
+    assert informer.by_index(BY_CONTROLLER_UID, "rs-2") == [] and informer.by_index(BY_LABEL, "default/app=db") == []
+
+    informer.replace([])
+    check()
+    assert informer._indexes[BY_LABEL] == {} and informer._indexes[BY_CONTROLLER_UID] == {}
+
+
+# --- select / selecting: through the indexes, equal to a scan -------------------------------------------------
+
+KEYS = ("app", "tier", "env", "track")
+VALUES = ("a", "b", "c")
+
+
+def random_labels(rng: random.Random) -> dict[str, str]:
+    return {key: rng.choice(VALUES) for key in KEYS if rng.random() < 0.6}
+
+
+def random_selector(rng: random.Random, kind: str) -> LabelSelector:
+    def values() -> list[str]:
+        return rng.sample(VALUES, rng.randint(1, 2))
+
+    keys = rng.sample(KEYS, rng.randint(1, 3))
+    match kind:
+        case "matchLabels":
+            return LabelSelector.parse({"matchLabels": {key: rng.choice(VALUES) for key in keys}})
+        case "In":
+            return LabelSelector.parse(
+                {"matchExpressions": [{"key": k, "operator": "In", "values": values()} for k in keys]}
+            )
+        case "NotIn":
+            return LabelSelector.parse(
+                {"matchExpressions": [{"key": k, "operator": "NotIn", "values": values()} for k in keys]}
+            )
+        case "Exists":
+            operators = ("Exists", "DoesNotExist")
+            return LabelSelector.parse(
+                {"matchExpressions": [{"key": k, "operator": rng.choice(operators)} for k in keys]}
+            )
+        case "mixed":
+            expressions = [
+                {"key": k, "operator": op, **({"values": values()} if op in ("In", "NotIn") else {})}
+                for k in keys
+                for op in [rng.choice(("In", "NotIn", "Exists", "DoesNotExist"))]
+            ]
+            extra = rng.choice(KEYS)
+            return LabelSelector.parse({"matchLabels": {extra: rng.choice(VALUES)}, "matchExpressions": expressions})
+        case "everything":
+            return LabelSelector.parse({})
+        case _:
+            return LabelSelector.parse(None)  # Nothing
+
+
+SELECTOR_KINDS = ("matchLabels", "In", "NotIn", "Exists", "mixed", "everything", "nothing")
+
+
+@pytest.mark.parametrize("indexed", [True, False], ids=["label-index", "no-index"])
+@pytest.mark.parametrize("seed", range(3))
+def test_select_equals_a_scan(seed: int, indexed: bool) -> None:
+    rng = random.Random(seed)
+    informer, _ = make_informer()
+    if indexed:
+        informer.add_index(BY_LABEL, index_by_label)
+    for i in range(200):
+        informer.upsert(pod(f"p{i}", f"uid-{i}", namespace=rng.choice(("ns1", "ns2")), **random_labels(rng)))
+    for i in range(0, 200, 7):  # some churn, so the index has been updated and pruned
+        namespace = "ns1" if informer.get("ns1", f"p{i}") else "ns2"
+        informer.upsert(pod(f"p{i}", f"uid-{i}", namespace=namespace, rv="2", **random_labels(rng)))
+    for i in range(3, 200, 11):
+        for namespace in ("ns1", "ns2"):
+            if (gone := informer.get(namespace, f"p{i}")) is not None:
+                informer.remove(gone)
+
+    for kind in SELECTOR_KINDS:
+        for _ in range(40):
+            selector = random_selector(rng, kind)
+            for namespace in ("ns1", "ns2", "empty"):
+                scan = [p for p in informer.list(namespace) if selector.matches(p.labels)]
+                selected = informer.select(namespace, selector)
+                assert sorted(p.name for p in selected) == sorted(p.name for p in scan), f"{kind}: {selector}"
+                assert len(selected) == len({p.name for p in selected}), "no duplicates"
+
+
+@dataclass(frozen=True)
+class Selecting:
+    """A selecting object's view (a ReplicaSet, a Service): who it is and which labels it wants."""
+
+    namespace: str
+    name: str
+    uid: str
+    resource_version: str
+    selector: LabelSelector
+
+
+def fed_directly(body: Any) -> Selecting:
+    raise AssertionError("this informer is fed views, not API objects")
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_selecting_equals_a_scan(seed: int) -> None:
+    rng = random.Random(seed)
+    informer: Informer[Selecting] = Informer(Resource("apps", "v1", "replicasets"), fed_directly)
+    informer.add_index(BY_SELECTOR, index_by_selector)
+
+    def view(i: int, namespace: str, rv: str = "1") -> Selecting:
+        return Selecting(namespace, f"rs{i}", f"uid-{i}", rv, random_selector(rng, rng.choice(SELECTOR_KINDS)))
+
+    for i in range(120):
+        informer.upsert(view(i, rng.choice(("ns1", "ns2"))))
+    for i in range(0, 120, 5):  # a changed selector must leave its old index entries
+        for namespace in ("ns1", "ns2"):
+            if informer.get(namespace, f"rs{i}") is not None:
+                informer.upsert(view(i, namespace, rv="2"))
+    for i in range(2, 120, 9):
+        for namespace in ("ns1", "ns2"):
+            if (gone := informer.get(namespace, f"rs{i}")) is not None:
+                informer.remove(gone)
+
+    for _ in range(300):
+        labels = random_labels(rng)
+        for namespace in ("ns1", "ns2", "empty"):
+            scan = [v for v in informer.list(namespace) if v.selector.matches(labels)]
+            found = informer.selecting(namespace, labels)
+            assert sorted(v.name for v in found) == sorted(v.name for v in scan), f"{labels}"
+            assert len(found) == len({v.name for v in found}), "no duplicates"
