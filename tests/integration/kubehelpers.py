@@ -81,11 +81,18 @@ class PodCreations:
 
     A controller that over-creates, or deletes a pod it should have kept (and so has to replace it), leaves
     more UIDs behind than it needed: the count proves the work was done exactly once.
+
+    The count is only worth something if no event was lost, so the watch behaves like a reflector that may
+    not relist: when the API server ends the stream (its timeout, or a slow reader dropped under load — the
+    cause of a flaky `assert 96 == 120` here), it resumes from the last resourceVersion it saw, which loses
+    nothing. If it cannot resume (410 Gone: events were compacted away) or fails in any other way, the
+    helper fails loudly on exit instead of reporting a short count.
     """
 
     def __init__(self, kube: KubeClient, namespace: str) -> None:
         self.kube, self.namespace = kube, namespace
         self.uids: set[str] = set()
+        self.streams = 0  # watch streams opened: more than one means the server ended one and we resumed
         self._task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> PodCreations:
@@ -95,14 +102,27 @@ class PodCreations:
         version = listed["metadata"]["resourceVersion"]
 
         async def follow() -> None:
-            async for event in self.kube.watch(path, query={"resourceVersion": version}):
-                if event["type"] == "ADDED":
-                    self.uids.add(event["object"]["metadata"]["uid"])
+            nonlocal version
+            while True:
+                self.streams += 1
+                query = {"resourceVersion": version, "allowWatchBookmarks": "true"}
+                async for event in self.kube.watch(path, query=query):
+                    if event["type"] == "ERROR":
+                        raise AssertionError(f"the pod watch of {self.namespace} broke, events lost: {event['object']}")
+                    version = event["object"]["metadata"]["resourceVersion"]
+                    if event["type"] == "ADDED":
+                        self.uids.add(event["object"]["metadata"]["uid"])
 
         self._task = asyncio.create_task(follow())
         return self
 
+    def check(self) -> None:
+        """Raise the watch's own failure, if it has failed (call before trusting `uids`)."""
+        if self._task is not None and self._task.done() and not self._task.cancelled():
+            self._task.result()  # a follow() that ended at all ended with an exception
+
     async def __aexit__(self, *_: object) -> None:
+        self.check()
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
