@@ -122,6 +122,11 @@ class Manager:
         self._recorders.append(recorder)
         return recorder
 
+    @property
+    def metrics_server(self) -> MetricsServer | None:
+        """The running /metrics server (None when off), with the port it bound."""
+        return self._metrics_server
+
     def feed(self, resource: Resource) -> KopfFeed | None:
         """The Kopf feed of a primary resource (tests prune through it)."""
         return self._kopf_feeds.get(resource)
