@@ -240,6 +240,27 @@ class Informer(Generic[V]):
             return
         self._delete(cached)
 
+    def observe_write(self, written_against: str, body: Mapping[str, Any]) -> bool:
+        """Our own successful write (its response `body`) enters the cache now, if nothing else did meanwhile.
+
+        client-go's MutationCache, for one case: a controller that writes status with a resourceVersion
+        precondition and syncs again before the watch delivers its write would otherwise compute from a
+        version it has itself replaced, and get 409 Conflict. The write is taken in only while the cache
+        still holds `written_against`, the version the write replaced: then every event up to that version
+        has been delivered, the next one is the write itself (the same version, a harmless no-op update)
+        or newer, and the cache never goes back. Subscribers are not told: nothing changed that they did
+        not cause themselves. True when the cache took it.
+        """
+        view = self.view(body)
+        cached = self.get(view.namespace, view.name)
+        if cached is None or cached.uid != view.uid or cached.resource_version != written_against:
+            return False
+        self._store[view.namespace][view.name] = view
+        if self._index_funcs:
+            self._unindex(cached)
+            self._index(view)
+        return True
+
     def _delete(self, cached: V) -> None:
         names = self._store[cached.namespace]
         del names[cached.name]

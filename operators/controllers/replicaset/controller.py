@@ -219,14 +219,16 @@ class ReplicaSetController:
 
         The resourceVersion is a precondition (UpdateStatus in Go), so a write based on an object someone
         else changed meanwhile fails with 409 Conflict instead of silently winning. Upstream then GETs the
-        object and retries once (statusUpdateRetries = 1): the usual cause is our own previous status write,
-        which the cache has not delivered yet. A second conflict fails the sync, and the key is retried.
+        object and retries once (statusUpdateRetries = 1). A second conflict fails the sync, and the key is
+        retried. Our own write goes into the cache at once (`observe_write`): the next sync, often only
+        milliseconds later, must not compute from the version this write replaced.
         """
         path = MINIREPLICASETS.path(rs.namespace, rs.name, "status")
         version = rs.resource_version
         for attempt in range(2):
             try:
-                await self.client.patch(path, {"metadata": {"resourceVersion": version}, "status": status})
+                written = await self.client.patch(path, {"metadata": {"resourceVersion": version}, "status": status})
+                self.replica_sets.observe_write(version, written)
                 return
             except ApiError as error:
                 if not error.conflict or attempt == 1:
