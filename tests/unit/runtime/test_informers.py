@@ -492,3 +492,23 @@ def test_selecting_equals_a_scan(seed: int) -> None:
             found = informer.selecting(namespace, labels)
             assert sorted(v.name for v in found) == sorted(v.name for v in scan), f"{labels}"
             assert len(found) == len({v.name for v in found}), "no duplicates"
+
+
+def test_observe_write_takes_our_write_only_over_the_version_it_replaced() -> None:
+    """MutationCache: our status write enters the cache at once, silently, but never over a newer version."""
+    informer, events = make_informer()
+    v1 = pod("a", "uid-a", rv="1")
+    informer.upsert(v1)
+    events.clear()
+
+    def body(rv: str) -> dict[str, Any]:
+        return {"metadata": {"namespace": "default", "name": "a", "uid": "uid-a", "resourceVersion": rv}}
+
+    assert informer.observe_write("1", body("2")) is True
+    assert informer.get("default", "a") == pod("a", "uid-a", rv="2")
+    assert events == [], "subscribers are not told of our own write"
+
+    informer.upsert(pod("a", "uid-a", rv="3"))  # someone else's change arrived
+    assert informer.observe_write("2", body("4")) is False, "the cache no longer holds the version we replaced"
+    assert informer.get("default", "a") == pod("a", "uid-a", rv="3")
+    assert informer.observe_write("3", {"metadata": {**body("5")["metadata"], "uid": "uid-other"}}) is False
