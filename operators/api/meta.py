@@ -12,6 +12,11 @@ from pydantic.alias_generators import to_camel
 from operators.api.crdinfo import CRDInfo, Rule, cel, list_map
 
 __all__ = [
+    "LABEL_KEYS_VALID",
+    "LABEL_KEY_VALID",
+    "LABEL_VALUE_PATTERN",
+    "LABEL_VALUE_VALID",
+    "MAX_LABELS",
     "MAX_SELECTOR_TERMS",
     "SELECTOR_IMMUTABLE",
     "SELECTOR_MATCHES_TEMPLATE",
@@ -21,12 +26,15 @@ __all__ = [
     "CustomResource",
     "IntOrString",
     "KubeModel",
+    "LabelKey",
     "LabelSelector",
     "LabelSelectorRequirement",
     "LabelValue",
+    "Labels",
     "PodSpec",
     "PodTemplateMetadata",
     "PodTemplateSpec",
+    "SelectorValue",
 ]
 
 
@@ -67,11 +75,73 @@ class CustomResource(KubeModel):
 
 
 MAX_SELECTOR_TERMS = 256
-"""Bound on matchLabels entries, matchExpressions and values per requirement. Upstream has none, but the
-API server rejects CEL rules whose worst-case cost it cannot bound; 256 is far beyond real selectors."""
+"""Bound on matchExpressions and on values per requirement. Upstream has none, but the API server rejects
+CEL rules whose worst-case cost it cannot bound; 256 is far beyond real selectors."""
 
-LabelValue = Annotated[str, Field(max_length=63)]
-"""A label value: at most 63 characters, as upstream validation.IsValidLabelValue requires."""
+MAX_LABELS = 256
+"""Bound on the entries of a label map: matchLabels and a pod template's labels. Upstream has none (only
+the request size), but the message naming an invalid key (LABEL_KEYS_VALID) is priced per key squared:
+unbounded it is over 100 times the CEL cost budget, and 2,048 already 1.5 times. 256 is far beyond real
+label sets."""
+
+# --- Label keys and values: upstream's own validators, called from CEL ---
+#
+# apps/v1 checks every label key of a selector and of the template's labels with validation.IsQualifiedName,
+# and every value with validation.IsValidLabelValue (ValidateLabelSelector, ValidateLabels). The API server's
+# CEL `format` library (open to CRD rules since Kubernetes 1.32) calls those very functions:
+# `format.qualifiedName().validate(s)` is optional.none() for a valid key, else optional.of(upstream's
+# messages). So the rules below reject what apps/v1 rejects, in the words kubectl users know, without a copy
+# of upstream's regexes.
+#
+# Upstream reports each of its messages; a rule reports one, so it shows the first (for `example.com/`,
+# "name part must be non-empty"; the "name part must consist of ..." that follows adds nothing). The static
+# `message` is what the API server shows when the messageExpression's text cannot be shown (a key over
+# 5 KiB, or with a line break). A map's keys have no schema of their own, so the key rule sits on the map
+# and its message names the key, as upstream's `Invalid value: "bad key": ...` does; of several bad keys it
+# names one.
+
+LABEL_KEY_VALID = Rule(
+    rule="!format.qualifiedName().validate(self).hasValue()",
+    message="must be a valid label key: an optional DNS subdomain prefix and '/', then a name",
+    message_expression="format.qualifiedName().validate(self).value()[0]",
+)
+"""On a label key string (a matchExpressions key): upstream ValidateLabelName."""
+
+LABEL_KEYS_VALID = Rule(
+    rule="self.all(key, !format.qualifiedName().validate(key).hasValue())",
+    message="keys must be valid label keys: an optional DNS subdomain prefix and '/', then a name",
+    message_expression="self.filter(key, format.qualifiedName().validate(key).hasValue())"
+    ".map(key, '\"' + key + '\": ' + format.qualifiedName().validate(key).value()[0])[0]",
+)
+"""On a map of labels (matchLabels, a template's labels): ValidateLabels' ValidateLabelName on each key."""
+
+LABEL_VALUE_VALID = Rule(
+    rule="!format.labelValue().validate(self).hasValue()",
+    message="must be a valid label value: empty, or a name",
+    message_expression="format.labelValue().validate(self).value()[0]",
+)
+"""On a label value string: upstream IsValidLabelValue. A value over 63 characters never gets here: the
+schema's maxLength reports it first ("Too long"), and the API server skips CEL rules after such an error."""
+
+LabelKey = Annotated[str, Field(max_length=253 + 1 + 63, json_schema_extra=cel(LABEL_KEY_VALID))]
+"""A label key: an optional DNS subdomain prefix (at most 253 characters) and `/`, then a name of at most 63
+characters. The 317-character bound is upstream's own, and keeps the rule's estimated cost low."""
+
+LabelValue = Annotated[str, Field(max_length=63, json_schema_extra=cel(LABEL_VALUE_VALID))]
+"""A label value: empty, or a name of at most 63 characters (upstream validation.IsValidLabelValue)."""
+
+Labels = Annotated[dict[str, LabelValue], Field(max_length=MAX_LABELS, json_schema_extra=cel(LABEL_KEYS_VALID))]
+"""A map of labels whose every key and value is valid (upstream ValidateLabels)."""
+
+LABEL_VALUE_PATTERN = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
+"""Upstream's labelValueFmt, anchored: the regex IsValidLabelValue matches."""
+
+SelectorValue = Annotated[str, Field(max_length=63, pattern=LABEL_VALUE_PATTERN)]
+"""A value of a matchExpressions requirement: a label value, checked by an OpenAPI pattern instead of CEL.
+
+A selector may hold 256 requirements of 256 values each, and the API server prices a rule for the worst
+case: LABEL_VALUE_VALID on 65,536 strings comes to 5.5 times the budget of one rule, while a pattern costs
+none of it. The same values are refused; only the wording differs ("should match '<upstream's regex>'")."""
 
 IntOrString = Annotated[int | str, Field(json_schema_extra={"x-kubernetes-int-or-string": True})]
 """An integer or a string such as "25%" (intstr.IntOrString), for fields like maxSurge or targetPort."""
@@ -99,14 +169,14 @@ class LabelSelectorRequirement(KubeModel):
         )
     )
 
-    key: str = Field(min_length=1, max_length=317)
+    key: LabelKey
     """key is the label key that the selector applies to."""
 
     operator: Literal["In", "NotIn", "Exists", "DoesNotExist"]
     """operator represents a key's relationship to a set of values.
     Valid operators are In, NotIn, Exists and DoesNotExist."""
 
-    values: list[LabelValue] | None = Field(default=None, max_length=MAX_SELECTOR_TERMS)
+    values: list[SelectorValue] | None = Field(default=None, max_length=MAX_SELECTOR_TERMS)
     """values is an array of string values. If the operator is In or NotIn,
     the values array must be non-empty. If the operator is Exists or DoesNotExist,
     the values array must be empty. This array is replaced during a strategic
@@ -118,7 +188,7 @@ class LabelSelector(KubeModel):
     matchExpressions are ANDed. An empty label selector matches all objects. A null
     label selector matches no objects."""
 
-    match_labels: dict[str, LabelValue] | None = Field(default=None, max_length=MAX_SELECTOR_TERMS)
+    match_labels: Labels | None = None
     """matchLabels is a map of {key,value} pairs. A single {key,value} in the matchLabels
     map is equivalent to an element of matchExpressions, whose key field is "key", the
     operator is "In", and the values array contains only "value". The requirements are ANDed."""
@@ -131,7 +201,7 @@ class PodTemplateMetadata(KubeModel):
     """The part of a pod template's metadata that is copied onto each pod created from it: labels,
     annotations and finalizers. Other metadata fields are pruned."""
 
-    labels: dict[str, LabelValue] | None = None
+    labels: Labels | None = None
     """Map of string keys and values that can be used to organize and categorize
     (scope and select) objects. May match selectors of replication controllers
     and services.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -11,7 +12,16 @@ from pydantic import BaseModel, ValidationError
 
 from operators.api import KINDS, CustomResource, MiniReplicaSet, crdgen
 from operators.api.crdinfo import CRDInfo, Rule, cel
-from operators.api.meta import IntOrString, KubeModel
+from operators.api.meta import (
+    LABEL_KEY_VALID,
+    LABEL_KEYS_VALID,
+    LABEL_VALUE_PATTERN,
+    LABEL_VALUE_VALID,
+    MAX_LABELS,
+    IntOrString,
+    KubeModel,
+    LabelSelectorRequirement,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "minireplicaset.yaml"
@@ -79,6 +89,12 @@ def _validate(value: Any, node: dict[str, Any]) -> list[str]:
         problems.append(f"{value!r} not in enum {node['enum']}")
     if "minimum" in node and value < node["minimum"]:
         problems.append(f"{value!r} is below minimum {node['minimum']}")
+    if isinstance(value, str) and len(value) > node.get("maxLength", len(value)):
+        problems.append(f"{value!r} is longer than {node['maxLength']}")
+    if isinstance(value, str) and not re.search(node.get("pattern", ""), value):
+        problems.append(f"{value!r} does not match {node['pattern']}")
+    if isinstance(value, dict) and len(value) > node.get("maxProperties", len(value)):
+        problems.append(f"{len(value)} properties, more than {node['maxProperties']}")
     if isinstance(value, list):
         for item in value:
             problems += _validate(item, node["items"])
@@ -100,9 +116,10 @@ def schema_of(crd: dict[str, Any]) -> dict[str, Any]:
 
 
 def node_at(crd: dict[str, Any], *path: str) -> dict[str, Any]:
+    """The schema node at `path`: property names, `[*]` for a list's items, `{*}` for a map's values."""
     node = schema_of(crd)
     for name in path:
-        node = node["items"] if name == "[*]" else node["properties"][name]
+        node = {"[*]": node.get("items"), "{*}": node.get("additionalProperties")}.get(name) or node["properties"][name]
     return node
 
 
@@ -311,6 +328,73 @@ def test_requirement_and_pod_template_rules(rs_crd: dict[str, Any]) -> None:
     assert node_at(rs_crd, "spec", "template", "spec", "restartPolicy")["enum"] == ["Always"]
 
 
+LABEL_MAPS = [("spec", "selector", "matchLabels"), ("spec", "template", "metadata", "labels")]
+
+
+@pytest.mark.parametrize("path", LABEL_MAPS, ids=".".join)
+def test_label_maps_validate_keys_and_values(rs_crd: dict[str, Any], path: tuple[str, ...]) -> None:
+    """ValidateLabels, on matchLabels (via ValidateLabelSelector) and on the template's labels."""
+    labels = node_at(rs_crd, *path)
+    assert labels["x-kubernetes-validations"] == [LABEL_KEYS_VALID.to_dict()]
+    assert labels["maxProperties"] == MAX_LABELS
+    value = node_at(rs_crd, *path, "{*}")
+    assert value["x-kubernetes-validations"] == [LABEL_VALUE_VALID.to_dict()]
+    assert value["maxLength"] == 63
+
+
+def test_requirement_key_and_values_are_validated(rs_crd: dict[str, Any]) -> None:
+    """ValidateLabelSelectorRequirement: ValidateLabelName on the key, IsValidLabelValue on each value."""
+    key = node_at(rs_crd, "spec", "selector", "matchExpressions", "[*]", "key")
+    assert key["x-kubernetes-validations"] == [LABEL_KEY_VALID.to_dict()]
+    assert key["maxLength"] == 253 + 1 + 63
+    value = node_at(rs_crd, "spec", "selector", "matchExpressions", "[*]", "values", "[*]")
+    assert (value["pattern"], value["maxLength"]) == (LABEL_VALUE_PATTERN, 63)
+    assert "x-kubernetes-validations" not in value  # 256 x 256 of them: a pattern, which costs no CEL budget
+
+
+def test_label_rules_call_upstreams_validators() -> None:
+    """The rules call the CEL format library (IsQualifiedName, IsValidLabelValue) and show its first message;
+    the rule on a map names the bad key, as upstream's `Invalid value: "bad key": ...` does."""
+    for rule, validator in (
+        (LABEL_KEY_VALID, "format.qualifiedName().validate(self)"),
+        (LABEL_KEYS_VALID, "format.qualifiedName().validate(key)"),
+        (LABEL_VALUE_VALID, "format.labelValue().validate(self)"),
+    ):
+        assert f"!{validator}.hasValue()" in rule.rule
+        assert f"{validator}.value()[0]" in (rule.message_expression or "")
+    assert LABEL_KEYS_VALID.rule.startswith("self.all(key, ")
+    assert "'\"' + key + '\": ' + " in (LABEL_KEYS_VALID.message_expression or "")
+
+
+# The cases of upstream TestIsLabelValue (k8s.io/apimachinery/pkg/api/validate/content/kube_test.go).
+VALID_LABEL_VALUES = ["simple", "now-with-dashes", "1-starts-with-num", "end-with-num-1", "1234", "a" * 63, ""]
+INVALID_LABEL_VALUES = [
+    "nospecialchars%^=@",
+    "Tama-nui-te-rā.is.Māori.sun",
+    "\\backslashes\\are\\bad",
+    "-starts-with-dash",
+    "ends-with-dash-",
+    ".starts.with.dot",
+    "ends.with.dot.",
+    "a" * 64,
+]
+
+
+@pytest.mark.parametrize("value", VALID_LABEL_VALUES)
+def test_is_label_value_success_cases(rs_crd: dict[str, Any], value: str) -> None:
+    node = node_at(rs_crd, "spec", "selector", "matchExpressions", "[*]", "values", "[*]")
+    assert _validate(value, node) == []
+    LabelSelectorRequirement(key="k", operator="In", values=[value])
+
+
+@pytest.mark.parametrize("value", INVALID_LABEL_VALUES)
+def test_is_label_value_error_cases(rs_crd: dict[str, Any], value: str) -> None:
+    node = node_at(rs_crd, "spec", "selector", "matchExpressions", "[*]", "values", "[*]")
+    assert _validate(value, node) != []
+    with pytest.raises(ValidationError):
+        LabelSelectorRequirement(key="k", operator="In", values=[value])
+
+
 def test_defaults_and_bounds(rs_crd: dict[str, Any]) -> None:
     assert node_at(rs_crd, "spec", "replicas") | {"description": ""} == {
         "type": "integer",
@@ -384,6 +468,10 @@ def test_unknown_pod_fields_are_kept() -> None:
         (("template", "spec", "restartPolicy"), "Never"),
         (("template", "spec", "containers"), []),
         (("selector", "matchExpressions"), [{"key": "a", "operator": "Near"}]),
+        (("selector", "matchExpressions"), [{"key": "a", "operator": "In", "values": ["-x"]}]),
+        (("selector", "matchLabels"), {"tier": "a" * 64}),
+        (("selector", "matchExpressions"), [{"key": "a" * 318, "operator": "Exists"}]),
+        (("template", "metadata", "labels"), {f"k{i}": "v" for i in range(257)}),
     ],
 )
 def test_model_rejects_what_the_schema_rejects(path: tuple[str, ...], value: Any) -> None:
