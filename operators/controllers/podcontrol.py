@@ -7,13 +7,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from operators.kube.objects import OwnerReference, Pod
+from operators.kube.resources import PODS
 from operators.runtime.client import ApiError, KubeClient
 from operators.runtime.events import EventRecorder, InvolvedObject
-from operators.runtime.informers import Resource
 
 __all__ = ["PODS", "NoLabelsError", "PodControl", "pod_from_template"]
-
-PODS = Resource("", "v1", "pods")
 
 
 class NoLabelsError(ValueError):

@@ -24,10 +24,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 from operators.kube.objects import OwnerReference
+from operators.kube.resources import Resource
 from operators.kube.selectors import LabelSelector
 
 __all__ = [
@@ -35,7 +35,6 @@ __all__ = [
     "BY_LABEL",
     "BY_SELECTOR",
     "Informer",
-    "Resource",
     "View",
     "index_by_controller_uid",
     "index_by_label",
@@ -64,31 +63,6 @@ class View(Protocol):
 V = TypeVar("V", bound=View)
 Subscriber = Callable[[V | None, V | None], None]
 IndexFunc = Callable[[V], Iterable[str]]
-
-
-@dataclass(frozen=True)
-class Resource:
-    """A resource as the API names it: group ("" for core), version, plural, and whether it is namespaced."""
-
-    group: str
-    version: str
-    plural: str
-    namespaced: bool = True
-
-    @property
-    def api_version(self) -> str:
-        return f"{self.group}/{self.version}" if self.group else self.version
-
-    def path(self, namespace: str = "", name: str = "", subresource: str = "") -> str:
-        """The REST path of an object, or of the collection when `name` is empty.
-
-        A namespaced collection without a namespace is the all-namespaces collection (`/api/v1/pods`).
-        """
-        prefix = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
-        path = f"{prefix}/namespaces/{namespace}/{self.plural}" if namespace and self.namespaced else ""
-        path = path or f"{prefix}/{self.plural}"
-        path += f"/{name}" if name else ""
-        return path + (f"/{subresource}" if subresource else "")
 
 
 # --- standard indexes -------------------------------------------------------------------------------------------

@@ -27,10 +27,11 @@ from typing import Any, TypeVar, cast
 
 import kopf
 
+from operators.kube.resources import Resource
 from operators.runtime.client import KubeClient, bearer_token, load_configuration
 from operators.runtime.controller import Controller, Reconciler
 from operators.runtime.events import EventRecorder
-from operators.runtime.informers import Informer, Resource, View
+from operators.runtime.informers import Informer, View
 from operators.runtime.kopffeed import KopfFeed
 from operators.runtime.leaderelection import LeaderElectionConfig, LeaderElector
 from operators.runtime.metrics import Metrics, MetricsServer, start_metrics_server

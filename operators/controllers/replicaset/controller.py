@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from operators.controllers.podcontrol import PODS, PodControl, pod_from_template
+from operators.controllers.podcontrol import PodControl, pod_from_template
 from operators.controllers.podutil import filter_active_pods, filter_claimed_pods, filter_terminating_pods, pod_key
 from operators.controllers.replicaset.deletion import get_pod_keys
 from operators.controllers.replicaset.model import API_VERSION, KIND, ManageError, ReplicaSetView
@@ -33,6 +33,7 @@ from operators.controllers.replicaset.sync import (
     replica_sets_with_same_controller,
 )
 from operators.kube.objects import OwnerReference, Pod, parse_time
+from operators.kube.resources import MINIREPLICASETS, PODS
 from operators.runtime.client import ApiError, KubeClient
 from operators.runtime.controller import Controller, Reconciler, Result, SyncError
 from operators.runtime.events import EventRecorder, InvolvedObject
@@ -42,7 +43,6 @@ from operators.runtime.informers import (
     BY_LABEL,
     BY_SELECTOR,
     Informer,
-    Resource,
     index_by_controller_uid,
     index_by_label,
     index_by_selector,
@@ -59,7 +59,6 @@ from operators.runtime.ownership import (
 __all__ = ["MINIREPLICASETS", "ReplicaSetController"]
 
 logger = logging.getLogger(__name__)
-MINIREPLICASETS = Resource("minik8s.dev", "v1", "minireplicasets")
 COMPONENT = "minireplicaset-controller"
 
 

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 import pytest
 
 from operators.kube.objects import Pod
+from operators.kube.resources import Resource
 from operators.runtime.client import ApiError
 from operators.runtime.controller import Controller, Result, SyncError
-from operators.runtime.informers import Informer, Resource
+from operators.runtime.informers import Informer
 from operators.runtime.ratelimit import ControllerRateLimiter, ItemExponentialBackoff, TokenBucket
 from operators.runtime.workqueue import WorkQueue
 

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 
 from operators.kube.objects import Pod
+from operators.kube.resources import Resource
 from operators.kube.selectors import LabelSelector
 from operators.runtime.informers import (
     BY_CONTROLLER_UID,
     BY_LABEL,
     BY_SELECTOR,
     Informer,
-    Resource,
     index_by_controller_uid,
     index_by_label,
     index_by_selector,

@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 
 from operators.kube.objects import Pod
+from operators.kube.resources import Resource
 from operators.runtime import kopffeed
 from operators.runtime.client import KubeClient
-from operators.runtime.informers import Informer, Resource
+from operators.runtime.informers import Informer
 from operators.runtime.kopffeed import KopfFeed
 from tests.unit.runtime.fakeapi import FakeApiServer, eventually, kube_client
 

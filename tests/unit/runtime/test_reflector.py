@@ -14,8 +14,9 @@ from contextlib import asynccontextmanager, contextmanager, suppress
 import pytest
 
 from operators.kube.objects import Pod
+from operators.kube.resources import Resource
 from operators.runtime.client import KubeClient
-from operators.runtime.informers import Informer, Resource
+from operators.runtime.informers import Informer
 from operators.runtime.reflector import Backoff, Reflector
 from tests.unit.runtime.fakeapi import FakeApiServer, eventually, kube_client
 
