@@ -292,6 +292,8 @@ class PodTemplateSpec(KubeModel):
     More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status"""
 
 
+# The schema of a status condition (what the API server validates and `kubectl explain` shows); the controllers
+# compute with its frozen view, operators.kube.objects.Condition.
 class Condition(KubeModel):
     """Describes the state of an object at a certain point (ReplicaSetCondition in apps/v1)."""
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "Condition",
     "ContainerPort",
     "Controllee",
     "OwnerReference",
@@ -35,6 +36,41 @@ def parse_time(value: str | None) -> datetime.datetime | None:
 def format_time(value: datetime.datetime) -> str:
     """Format a time as metav1.Time serialises it: RFC 3339 in UTC, whole seconds (`2026-01-02T03:04:05Z`)."""
     return value.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """A condition of a workload's status, as a controller reads and writes it (apps Condition).
+
+    The CRD schema of the same thing is `operators.api.meta.Condition` (a pydantic model: what the API
+    server validates); this frozen view is what the pure logic computes with.
+    """
+
+    type: str
+    status: str
+    reason: str = ""
+    message: str = ""
+    last_transition_time: datetime.datetime | None = None
+
+    @classmethod
+    def from_dict(cls, body: Mapping[str, Any]) -> Condition:
+        return cls(
+            type=str(body.get("type", "")),
+            status=str(body.get("status", "")),
+            reason=str(body.get("reason") or ""),
+            message=str(body.get("message") or ""),
+            last_transition_time=parse_time(body.get("lastTransitionTime")),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.type, "status": self.status}
+        if self.last_transition_time is not None:
+            out["lastTransitionTime"] = format_time(self.last_transition_time)
+        if self.reason:
+            out["reason"] = self.reason
+        if self.message:
+            out["message"] = self.message
+        return out
 
 
 @dataclass(frozen=True, slots=True)

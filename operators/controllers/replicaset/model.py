@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from operators.kube.objects import Controllee, OwnerReference, format_time, parse_time
+from operators.kube.objects import Condition, Controllee, OwnerReference, parse_time
 from operators.kube.selectors import InvalidSelectorError, LabelSelector, Nothing
 
 __all__ = [
@@ -21,7 +21,6 @@ __all__ = [
     "KIND",
     "REPLICA_FAILURE",
     "ManageError",
-    "ReplicaSetCondition",
     "ReplicaSetStatus",
     "ReplicaSetView",
 ]
@@ -34,37 +33,6 @@ REPLICA_FAILURE = "ReplicaFailure"
 
 
 @dataclass(frozen=True, slots=True)
-class ReplicaSetCondition:
-    """apps.ReplicaSetCondition."""
-
-    type: str
-    status: str
-    reason: str = ""
-    message: str = ""
-    last_transition_time: datetime.datetime | None = None
-
-    @classmethod
-    def from_dict(cls, body: Mapping[str, Any]) -> ReplicaSetCondition:
-        return cls(
-            type=str(body.get("type", "")),
-            status=str(body.get("status", "")),
-            reason=str(body.get("reason") or ""),
-            message=str(body.get("message") or ""),
-            last_transition_time=parse_time(body.get("lastTransitionTime")),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": self.type, "status": self.status}
-        if self.last_transition_time is not None:
-            out["lastTransitionTime"] = format_time(self.last_transition_time)
-        if self.reason:
-            out["reason"] = self.reason
-        if self.message:
-            out["message"] = self.message
-        return out
-
-
-@dataclass(frozen=True, slots=True)
 class ReplicaSetStatus:
     """apps.ReplicaSetStatus. `terminating_replicas` is None when never reported (a *int32 in Go)."""
 
@@ -74,7 +42,7 @@ class ReplicaSetStatus:
     available_replicas: int = 0
     terminating_replicas: int | None = None
     observed_generation: int = 0
-    conditions: tuple[ReplicaSetCondition, ...] = ()
+    conditions: tuple[Condition, ...] = ()
 
     @classmethod
     def from_dict(cls, body: Mapping[str, Any] | None) -> ReplicaSetStatus:
@@ -87,7 +55,7 @@ class ReplicaSetStatus:
             available_replicas=int(body.get("availableReplicas") or 0),
             terminating_replicas=None if terminating is None else int(terminating),
             observed_generation=int(body.get("observedGeneration") or 0),
-            conditions=tuple(ReplicaSetCondition.from_dict(c) for c in body.get("conditions") or ()),
+            conditions=tuple(Condition.from_dict(c) for c in body.get("conditions") or ()),
         )
 
     def to_dict(self) -> dict[str, Any]:

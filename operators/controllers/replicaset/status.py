@@ -10,11 +10,10 @@ from operators.controllers.podutil import is_pod_available, is_pod_ready
 from operators.controllers.replicaset.model import (
     REPLICA_FAILURE,
     ManageError,
-    ReplicaSetCondition,
     ReplicaSetStatus,
     ReplicaSetView,
 )
-from operators.kube.objects import Pod
+from operators.kube.objects import Condition, Pod
 from operators.kube.selectors import is_superset
 
 __all__ = [
@@ -97,17 +96,17 @@ def needs_status_update(rs: ReplicaSetView, new_status: ReplicaSetStatus) -> boo
 
 def new_replica_set_condition(
     condition_type: str, status: str, reason: str, message: str, now: datetime.datetime
-) -> ReplicaSetCondition:
-    """NewReplicaSetCondition, with lastTransitionTime = now truncated to metav1.Time's whole seconds."""
-    return ReplicaSetCondition(condition_type, status, reason, message, now.replace(microsecond=0))
+) -> Condition:
+    """NewCondition, with lastTransitionTime = now truncated to metav1.Time's whole seconds."""
+    return Condition(condition_type, status, reason, message, now.replace(microsecond=0))
 
 
-def get_condition(status: ReplicaSetStatus, condition_type: str) -> ReplicaSetCondition | None:
+def get_condition(status: ReplicaSetStatus, condition_type: str) -> Condition | None:
     """GetCondition: the condition of that type, if present."""
     return next((c for c in status.conditions if c.type == condition_type), None)
 
 
-def set_condition(status: ReplicaSetStatus, condition: ReplicaSetCondition) -> ReplicaSetStatus:
+def set_condition(status: ReplicaSetStatus, condition: Condition) -> ReplicaSetStatus:
     """SetCondition: add or replace; an existing condition with the same status and reason is kept as is."""
     current = get_condition(status, condition.type)
     if current is not None and current.status == condition.status and current.reason == condition.reason:

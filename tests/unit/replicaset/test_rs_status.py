@@ -11,7 +11,6 @@ import pytest
 from operators.controllers.replicaset.model import (
     REPLICA_FAILURE,
     ManageError,
-    ReplicaSetCondition,
     ReplicaSetStatus,
     ReplicaSetView,
 )
@@ -22,7 +21,7 @@ from operators.controllers.replicaset.status import (
     remove_condition,
     set_condition,
 )
-from operators.kube.objects import OwnerReference, Pod
+from operators.kube.objects import Condition, OwnerReference, Pod
 from operators.kube.selectors import LabelSelector
 
 NOW = datetime.datetime(2026, 3, 1, 12, 0, 0, 500000, tzinfo=datetime.UTC)
@@ -189,7 +188,7 @@ def test_calculate_status_available_after_min_ready_seconds() -> None:
 
 replica_failure_rs = dataclasses.replace(
     _new_replica_set(10, {"name": "foo"}),
-    status=ReplicaSetStatus(conditions=(ReplicaSetCondition(REPLICA_FAILURE, "True"),)),
+    status=ReplicaSetStatus(conditions=(Condition(REPLICA_FAILURE, "True"),)),
 )
 rs2 = _new_replica_set(2, {"name": "foo"})
 FAKE_ERROR = ManageError("create", "fake manageReplicasErr")
@@ -202,22 +201,14 @@ CALCULATE_STATUS_CONDITIONS_TESTS = [
         rs2,
         1,
         FAKE_ERROR,
-        (
-            ReplicaSetCondition(
-                REPLICA_FAILURE, "True", "FailedCreate", "fake manageReplicasErr", NOW.replace(microsecond=0)
-            ),
-        ),
+        (Condition(REPLICA_FAILURE, "True", "FailedCreate", "fake manageReplicasErr", NOW.replace(microsecond=0)),),
     ),
     (
         "manageReplicasErr != nil && failureCond == nil, diff > 0",
         rs2,
         3,
         FAKE_ERROR,
-        (
-            ReplicaSetCondition(
-                REPLICA_FAILURE, "True", "FailedDelete", "fake manageReplicasErr", NOW.replace(microsecond=0)
-            ),
-        ),
+        (Condition(REPLICA_FAILURE, "True", "FailedDelete", "fake manageReplicasErr", NOW.replace(microsecond=0)),),
     ),
     ("manageReplicasErr == nil && failureCond != nil", replica_failure_rs, 1, None, ()),
     (
@@ -225,7 +216,7 @@ CALCULATE_STATUS_CONDITIONS_TESTS = [
         replica_failure_rs,
         1,
         FAKE_ERROR,
-        (ReplicaSetCondition(REPLICA_FAILURE, "True"),),
+        (Condition(REPLICA_FAILURE, "True"),),
     ),
     ("manageReplicasErr == nil && failureCond == nil", rs2, 1, None, ()),
 ]
@@ -240,16 +231,16 @@ def test_calculate_status_conditions(
     rs: ReplicaSetView,
     active_count: int,
     error: ManageError | None,
-    expected: tuple[ReplicaSetCondition, ...],
+    expected: tuple[Condition, ...],
 ) -> None:
     active = [_new_pod(f"pod{i}", rs, "Running") for i in range(1, active_count + 1)]
     assert calculate_status(rs, active, error, NOW).conditions == expected
 
 
 image_pull_back_off = "ImagePullBackOff"
-cond_image_pull_back_off = ReplicaSetCondition(image_pull_back_off, "True", "NonExistentImage")
-cond_replica_failure = ReplicaSetCondition(REPLICA_FAILURE, "True", "OtherFailure")
-cond_replica_failure_2 = ReplicaSetCondition(REPLICA_FAILURE, "True", "AnotherFailure")
+cond_image_pull_back_off = Condition(image_pull_back_off, "True", "NonExistentImage")
+cond_replica_failure = Condition(REPLICA_FAILURE, "True", "OtherFailure")
+cond_replica_failure_2 = Condition(REPLICA_FAILURE, "True", "AnotherFailure")
 example_status = ReplicaSetStatus(conditions=(cond_replica_failure,))
 
 
@@ -278,9 +269,9 @@ def test_get_condition(condition_type: str, expected: bool) -> None:
     ],
 )
 def test_set_condition(
-    conditions: tuple[ReplicaSetCondition, ...],
-    condition: ReplicaSetCondition,
-    expected: tuple[ReplicaSetCondition, ...],
+    conditions: tuple[Condition, ...],
+    condition: Condition,
+    expected: tuple[Condition, ...],
 ) -> None:
     assert set_condition(ReplicaSetStatus(conditions=conditions), condition).conditions == expected
 
