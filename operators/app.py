@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Callable
 
 import kopf
 
@@ -14,21 +15,42 @@ from operators.runtime.manager import Manager, Options
 __all__ = ["LeadershipLost", "build_manager", "run", "serve"]
 
 
-def build_manager(options: Options | None = None) -> Manager:
-    """A manager with every controller registered; `run()` runs it, tests run it in-process."""
-    manager = Manager(options)
+async def build_manager(options: Options | None = None) -> Manager:
+    """The client, then a manager with every controller set up on it; `serve()` runs it."""
+    manager = await Manager.connect(options)
     ReplicaSetController.setup(manager)
     return manager
 
 
 async def serve(
-    manager: Manager,
+    options: Options | None = None,
     *,
     liveness: str | None = None,
     stop_flag: asyncio.Event | threading.Event | None = None,
     ready_flag: asyncio.Event | threading.Event | None = None,
+    built: Callable[[Manager], None] | None = None,
 ) -> None:
-    """Run the operator until `stop_flag` is set (or forever); raise LeadershipLost when the lease is lost."""
+    """Build the manager and run the operator until `stop_flag` is set (or forever).
+
+    `built(manager)` is called once the manager exists, before Kopf starts (tests keep a handle on it).
+    Raises LeadershipLost when the lease is lost.
+    """
+    manager = await build_manager(options)
+    if built is not None:
+        built(manager)
+    try:
+        await _run_kopf(manager, liveness=liveness, stop_flag=stop_flag, ready_flag=ready_flag)
+    finally:
+        await manager.stop()  # Kopf's cleanup has done it, unless Kopf never started or was cancelled
+
+
+async def _run_kopf(
+    manager: Manager,
+    *,
+    liveness: str | None,
+    stop_flag: asyncio.Event | threading.Event | None,
+    ready_flag: asyncio.Event | threading.Event | None,
+) -> None:
     namespaces = list(manager.options.namespaces)
     operator = asyncio.create_task(
         kopf.operator(
@@ -67,7 +89,7 @@ def run(options: Options, *, liveness: str | None = None, verbose: bool = False)
         logging.getLogger("kopf").setLevel(logging.WARNING)
         logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     try:
-        asyncio.run(serve(build_manager(options), liveness=liveness))
+        asyncio.run(serve(options, liveness=liveness))
     except LeadershipLost as error:
         logging.getLogger(__name__).error("%s: exiting", error)
         return 1

@@ -18,6 +18,7 @@ from operators.devcluster.cluster import Cluster, http_ok
 REPO = Path(__file__).resolve().parents[1]
 NAMESPACE = "demo"
 LIVENESS_PORT = 8089
+METRICS_PORT = 8090  # the operator's /metrics (--metrics-bind-address)
 
 
 def main() -> int:
@@ -36,7 +37,14 @@ def main() -> int:
     liveness = f"http://127.0.0.1:{LIVENESS_PORT}/healthz"
     with log.open("ab") as sink:
         operator = subprocess.Popen(
-            [sys.executable, "-m", "operators", "run", f"--liveness={liveness}"],
+            [
+                sys.executable,
+                "-m",
+                "operators",
+                "run",
+                f"--liveness={liveness}",
+                f"--metrics-bind-address=127.0.0.1:{METRICS_PORT}",
+            ],
             env=env,
             stdout=sink,
             stderr=subprocess.STDOUT,
@@ -44,6 +52,7 @@ def main() -> int:
     try:
         wait_until(lambda: http_ok(liveness), "the operator's liveness endpoint", timeout=60)
         print(f"  operator pid {operator.pid}, healthy at {liveness}, logging to {log}")
+        print(f"  metrics: curl http://127.0.0.1:{METRICS_PORT}/metrics   (workqueue_*, controller_runtime_*, ...)")
         run_story(cluster, kubectl)
     finally:
         operator.terminate()

@@ -127,6 +127,11 @@ class KubeClient:
             _stop_trusting_env(api)
         return cls(api, max_concurrency=max_concurrency, qps=qps, burst=burst, timeout=timeout, observer=observer)
 
+    @property
+    def host(self) -> str:
+        """The API server's host:port, as client-go's request metrics label it."""
+        return str(self.api.configuration.host).split("://", 1)[-1]
+
     async def close(self) -> None:
         await self.api.close()
 

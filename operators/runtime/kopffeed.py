@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import kopf
@@ -45,13 +45,13 @@ class KopfFeed:
     def __init__(
         self,
         informer: Informer[Any],
-        client: Callable[[], KubeClient],
+        client: KubeClient,
         *,
         namespaces: Iterable[str] = ("",),
         prune_period: float = PRUNE_PERIOD,
     ) -> None:
         self.informer = informer
-        self._client = client
+        self.client = client
         self.namespaces = tuple(namespaces) or ("",)
         self.prune_period = prune_period
         self.prunes = 0  # completed prunes, for tests
@@ -139,7 +139,7 @@ class KopfFeed:
         uids: set[str] = set()
         query: dict[str, str] = {"limit": "500"}
         while True:
-            page = await self._client().list_metadata(path, query=query)
+            page = await self.client.list_metadata(path, query=query)
             uids.update(str((item.get("metadata") or {}).get("uid", "")) for item in page.get("items") or ())
             if token := (page.get("metadata") or {}).get("continue"):
                 query["continue"] = str(token)

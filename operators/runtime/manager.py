@@ -1,10 +1,11 @@
 """The manager: one Kopf registry, one API client, shared informers, leader election, metrics, the workers.
 
-It is built in two steps, like sample-controller's main(): `Manager(options)` and each controller's
-`setup(manager)` declare everything (informers, indexes, Kopf entry points, work queues) before anything
-runs; Kopf's startup then calls `start()`, which creates the client and brings the declared parts to life:
+It is built like sample-controller's main(): `Manager.connect(options)` loads the kubeconfig and creates the
+one API client; each controller's `setup(manager)` then declares what it needs (informers, indexes, its
+Kopf entry point, its work queue) and receives the client and an event recorder in its constructor, so
+nothing is bound later. Kopf's startup calls `start()`, which brings the declared parts to life:
 
-1. the API client (timeouts, request metrics) and the `/metrics` server;
+1. the `/metrics` server;
 2. every informer's feed: a `Reflector` per scope, or Kopf's watch for a controller's own custom resource;
 3. leader election, when on: every process keeps warm caches, only the leader runs workers;
 4. each controller's workers, which wait until the informers they read have synced.
@@ -63,23 +64,40 @@ class Options:
 class Manager:
     """Owns the shared runtime of one operator process."""
 
-    def __init__(self, options: Options | None = None) -> None:
+    def __init__(self, client: KubeClient, options: Options | None = None, *, metrics: Metrics | None = None) -> None:
+        self.client = client
         self.options = options or Options()
         self.registry = kopf.OperatorRegistry()
-        self.metrics = Metrics()
+        self.metrics = metrics or Metrics()
         self.controllers: list[Controller] = []
         self.leadership_lost = asyncio.Event()  # set when the lease is lost: the process must end
         self.elector: LeaderElector | None = None
         self._informers: dict[Resource, Informer[Any]] = {}
         self._kopf_feeds: dict[Resource, KopfFeed] = {}
-        self._client: KubeClient | None = None
         self._recorders: list[EventRecorder] = []
-        self._on_start: list[Callable[[Manager], None]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._metrics_server: MetricsServer | None = None
         self._elector_task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._closed = False
         self._register_lifecycle()
+
+    @classmethod
+    async def connect(cls, options: Options | None = None) -> Manager:
+        """Load the kubeconfig (or in-cluster configuration), create the client, and a manager around it."""
+        o = options or Options()
+        metrics = Metrics()
+        client = await KubeClient.from_kubeconfig(
+            kubeconfig=o.kubeconfig,
+            context=o.context,
+            max_concurrency=o.max_concurrency,
+            qps=o.qps,
+            burst=o.burst,
+            timeout=o.request_timeout,
+        )
+        host = client.host
+        client.observer = lambda method, code, seconds: metrics.observe_request(method, code, host, seconds)
+        return cls(client, o, metrics=metrics)
 
     # --- declaring (before the operator runs) ------------------------------------------------------------------
 
@@ -94,7 +112,7 @@ class Manager:
         """The informer of a controller's own custom resource, fed by Kopf: its handler is the entry point."""
         informer = self.informer(resource, view)
         if resource not in self._kopf_feeds:
-            feed = KopfFeed(informer, lambda: self.client, namespaces=self.options.namespaces or ("",))
+            feed = KopfFeed(informer, self.client, namespaces=self.options.namespaces or ("",))
             feed.register(self.registry, id=id)
             self._kopf_feeds[resource] = feed
         return informer
@@ -104,18 +122,6 @@ class Manager:
         controller = Controller(reconciler, workers=self.options.workers, waits_for=waits_for, metrics=self.metrics)
         self.controllers.append(controller)
         return controller
-
-    def on_start(self, callback: Callable[[Manager], None]) -> None:
-        """Run `callback(manager)` on startup, once the client exists (controllers take their handles here)."""
-        self._on_start.append(callback)
-
-    # --- running -----------------------------------------------------------------------------------------------
-
-    @property
-    def client(self) -> KubeClient:
-        if self._client is None:
-            raise RuntimeError("the API client exists only while the operator runs (after startup)")
-        return self._client
 
     def event_recorder(self, component: str) -> EventRecorder:
         """An event recorder for `component` (`source.component` of its events), closed on cleanup."""
@@ -132,20 +138,11 @@ class Manager:
         """The Kopf feed of a primary resource (tests prune through it)."""
         return self._kopf_feeds.get(resource)
 
+    # --- running -----------------------------------------------------------------------------------------------
+
     async def start(self) -> None:
         o = self.options
-        self._client = await KubeClient.from_kubeconfig(
-            kubeconfig=o.kubeconfig,
-            context=o.context,
-            max_concurrency=o.max_concurrency,
-            qps=o.qps,
-            burst=o.burst,
-            timeout=o.request_timeout,
-            observer=self._observe_request,
-        )
         self._metrics_server = await start_metrics_server(self.metrics, o.metrics_bind_address)
-        for callback in self._on_start:
-            callback(self)
         started = time.monotonic()
         for resource, informer in self._informers.items():
             if (feed := self._kopf_feeds.get(resource)) is not None:
@@ -172,7 +169,10 @@ class Manager:
             await self._start_workers()
 
     async def stop(self) -> None:
-        """Stop the workers, release the lease if we hold it, stop the feeds, close the client."""
+        """Stop the workers, release the lease if we hold it, stop the feeds, close the client (once)."""
+        if self._closed:
+            return
+        self._closed = True
         self._stopping = True
         if self._elector_task is not None:
             self._elector_task.cancel()
@@ -194,11 +194,9 @@ class Manager:
         if self._metrics_server is not None:
             await self._metrics_server.stop()
             self._metrics_server = None
-        if self._client is not None:
-            requests = sorted(self._client.requests.items(), key=lambda item: -item[1])
-            logger.info("manager: API requests made: %s", ", ".join(f"{k}={v}" for k, v in requests) or "none")
-            await self._client.close()
-            self._client = None
+        requests = sorted(self.client.requests.items(), key=lambda item: -item[1])
+        logger.info("manager: API requests made: %s", ", ".join(f"{k}={v}" for k, v in requests) or "none")
+        await self.client.close()
 
     async def _start_workers(self) -> None:
         for controller in self.controllers:
@@ -221,13 +219,6 @@ class Manager:
 
     def _spawn(self, coroutine: Any, name: str) -> None:
         self._tasks.append(asyncio.create_task(coroutine, name=name))
-
-    def _observe_request(self, method: str, code: str, seconds: float) -> None:
-        self.metrics.observe_request(method, code, self._host, seconds)
-
-    @property
-    def _host(self) -> str:
-        return str(self.client.api.configuration.host).split("://", 1)[-1]
 
     # --- Kopf --------------------------------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from operators.app import build_manager, serve
+from operators.app import serve
 from operators.devcluster.build import build
 from operators.devcluster.cluster import Cluster
 from operators.runtime.client import KubeClient
@@ -91,17 +91,20 @@ class InProcessOperator:
 
     def start(self, options: Options | None = None, *, on_start: Callable[[Manager], None] | None = None) -> Manager:
         self.stop()
-        manager = build_manager(options or self.default_options())
-        if on_start is not None:
-            manager.on_start(on_start)  # runs once the client exists (fault seams hook in here)
+        built: list[Manager] = []
+
+        def keep(manager: Manager) -> None:
+            built.append(manager)
+            if on_start is not None:
+                on_start(manager)  # before Kopf starts: fault seams hook into the client here
+
         stop, ready = threading.Event(), threading.Event()
-        thread = threading.Thread(
-            target=lambda: asyncio.run(serve(manager, stop_flag=stop, ready_flag=ready)), name="operator", daemon=True
-        )
+        run = serve(options or self.default_options(), stop_flag=stop, ready_flag=ready, built=keep)
+        thread = threading.Thread(target=lambda: asyncio.run(run), name="operator", daemon=True)
         thread.start()
         assert ready.wait(timeout=60), "the operator did not start within 60 s"
-        self.manager, self._stop, self._thread = manager, stop, thread
-        return manager
+        self.manager, self._stop, self._thread = built[0], stop, thread
+        return built[0]
 
     def ensure_default(self) -> Manager:
         return self.manager if self.manager is not None else self.start()

@@ -69,37 +69,38 @@ class ReplicaSetController:
 
     def __init__(
         self,
+        client: KubeClient,
+        recorder: EventRecorder,
         replica_sets: Informer[ReplicaSetView],
         pods: Informer[Pod],
         controller_factory: Callable[[Reconciler], Controller],
     ) -> None:
+        """NewReplicaSetController: the client, the event recorder and the informers are made by the caller."""
+        self.client = client
+        self.recorder = recorder
+        self.pod_control = PodControl(client, recorder)
         self.replica_sets = replica_sets
         self.pods = pods
         self.expectations = UIDTrackingControllerExpectations()
         self.controller: Controller = controller_factory(self)
-        self._client: KubeClient | None = None
-        self._pod_control: PodControl | None = None
-        self._recorder: EventRecorder | None = None
         replica_sets.subscribe(self._on_replica_set)
         pods.subscribe(self._on_pod)
 
     @classmethod
     def setup(cls, manager: Manager) -> ReplicaSetController:
-        """Create the controller on `manager`: its informers, its workers, and its client on startup."""
+        """Create the controller on `manager`: its informers and indexes, its event recorder, its workers."""
         replica_sets = manager.primary(MINIREPLICASETS, ReplicaSetView.from_body, id="minireplicaset")
         replica_sets.add_index(BY_SELECTOR, index_by_selector)
         pods = manager.informer(PODS, Pod.from_dict)
         pods.add_index(BY_CONTROLLER_UID, index_by_controller_uid)
         pods.add_index(BY_LABEL, index_by_label)
-        controller = cls(replica_sets, pods, lambda r: manager.controller(r, waits_for=[replica_sets, pods]))
-        manager.on_start(controller.bind)
-        return controller
-
-    def bind(self, manager: Manager) -> None:
-        """Take the API client and an event recorder from the manager, on startup."""
-        self._client = manager.client
-        self._recorder = manager.event_recorder(COMPONENT)
-        self._pod_control = PodControl(self._client, self._recorder)
+        return cls(
+            manager.client,
+            manager.event_recorder(COMPONENT),
+            replica_sets,
+            pods,
+            lambda reconciler: manager.controller(reconciler, waits_for=[replica_sets, pods]),
+        )
 
     # --- events -> keys (RS-17, RS-18, RS-20) ------------------------------------------------------------------
 
@@ -351,23 +352,6 @@ class ReplicaSetController:
                 return None
             return f"releasing pod {pod.name}: {error}"
         return None
-
-    # --- runtime handles ---------------------------------------------------------------------------------------
-
-    @property
-    def client(self) -> KubeClient:
-        assert self._client is not None, "bind() runs on startup"
-        return self._client
-
-    @property
-    def recorder(self) -> EventRecorder:
-        assert self._recorder is not None, "bind() runs on startup"
-        return self._recorder
-
-    @property
-    def pod_control(self) -> PodControl:
-        assert self._pod_control is not None, "bind() runs on startup"
-        return self._pod_control
 
 
 def _involved(rs: ReplicaSetView) -> InvolvedObject:

@@ -31,7 +31,7 @@ class Feed:
 
     def __init__(self, client: KubeClient, namespaces: tuple[str, ...] = ("",), prune_period: float = 3600) -> None:
         self.informer: Informer[Pod] = Informer(PODS, Pod.from_dict, scopes=namespaces)
-        self.feed = KopfFeed(self.informer, lambda: client, namespaces=namespaces, prune_period=prune_period)
+        self.feed = KopfFeed(self.informer, client, namespaces=namespaces, prune_period=prune_period)
         self.deleted: list[tuple[str, str]] = []  # (name, uid) of every delete notification
         self.informer.subscribe(
             lambda old, new: self.deleted.append((old.name, old.uid)) if new is None and old else None
