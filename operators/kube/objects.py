@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "Node",
     "Condition",
     "ContainerPort",
     "Controllee",
@@ -222,3 +223,36 @@ class Pod(Controllee):
             return 0
         value = int(raw)
         return value if -(2**31) <= value < 2**31 else 0
+
+
+ZONE_LABEL = "topology.kubernetes.io/zone"
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """The fields of a corev1.Node that the endpoint and policy controllers read (a cluster-scoped object)."""
+
+    name: str
+    uid: str
+    resource_version: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    ready: bool = False
+
+    namespace = ""  # cluster-scoped: the informer files it under the empty namespace
+
+    @classmethod
+    def from_dict(cls, body: Mapping[str, Any]) -> Node:
+        metadata: Mapping[str, Any] = body.get("metadata") or {}
+        conditions = (body.get("status") or {}).get("conditions") or ()
+        return cls(
+            name=str(metadata.get("name", "")),
+            uid=str(metadata.get("uid", "")),
+            resource_version=str(metadata.get("resourceVersion", "")),
+            labels=dict(metadata.get("labels") or {}),
+            ready=any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions),
+        )
+
+    @property
+    def zone(self) -> str:
+        """The node's `topology.kubernetes.io/zone` label, or "" (EndpointSlice `zone`)."""
+        return self.labels.get(ZONE_LABEL, "")

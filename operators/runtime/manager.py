@@ -72,7 +72,7 @@ class Manager:
         self.controllers: list[Controller] = []
         self.leadership_lost = asyncio.Event()  # set when the lease is lost: the process must end
         self.elector: LeaderElector | None = None
-        self._informers: dict[Resource, Informer[Any]] = {}
+        self._informers: dict[tuple[Resource, str, str], Informer[Any]] = {}  # (resource, labels, fields)
         self._kopf_feeds: dict[Resource, KopfFeed] = {}
         self._recorders: list[EventRecorder] = []
         self._tasks: list[asyncio.Task[None]] = []
@@ -101,12 +101,24 @@ class Manager:
 
     # --- declaring (before the operator runs) ------------------------------------------------------------------
 
-    def informer(self, resource: Resource, view: Callable[[Mapping[str, Any]], V]) -> Informer[V]:
-        """The shared informer of `resource` (one per resource, as a SharedInformerFactory gives)."""
-        if resource not in self._informers:
+    def informer(
+        self,
+        resource: Resource,
+        view: Callable[[Mapping[str, Any]], V],
+        *,
+        label_selector: str = "",
+        field_selector: str = "",
+    ) -> Informer[V]:
+        """The shared informer of `resource` (one per resource, as a SharedInformerFactory gives).
+
+        With a label or field selector it is a filtered informer, shared only by callers asking for the same
+        selectors (client-go's NewFilteredSharedInformerFactory); its reflector lists and watches with them.
+        """
+        key = (resource, label_selector, field_selector)
+        if key not in self._informers:
             scopes = self.options.namespaces if resource.namespaced and self.options.namespaces else ("",)
-            self._informers[resource] = Informer(resource, view, scopes=scopes)
-        return self._informers[resource]
+            self._informers[key] = Informer(resource, view, scopes=scopes)
+        return self._informers[key]
 
     def primary(self, resource: Resource, view: Callable[[Mapping[str, Any]], V], *, id: str) -> Informer[V]:
         """The informer of a controller's own custom resource, fed by Kopf: its handler is the entry point."""
@@ -144,13 +156,16 @@ class Manager:
         o = self.options
         self._metrics_server = await start_metrics_server(self.metrics, o.metrics_bind_address)
         started = time.monotonic()
-        for resource, informer in self._informers.items():
-            if (feed := self._kopf_feeds.get(resource)) is not None:
+        for (resource, labels, fields), informer in self._informers.items():
+            if (feed := self._kopf_feeds.get(resource)) is not None and not labels and not fields:
                 self._spawn(feed.run(), f"kopf-feed {informer.name}")
                 continue
             scopes = o.namespaces if resource.namespaced and o.namespaces else ("",)
             for scope in scopes:
-                self._spawn(Reflector(self.client, informer, namespace=scope).run(), f"reflector {informer.name}")
+                reflector = Reflector(
+                    self.client, informer, namespace=scope, label_selector=labels, field_selector=fields
+                )
+                self._spawn(reflector.run(), f"reflector {informer.name}")
         self._spawn(self._report_synced(started), "report-synced")
         if o.leader_elect:
             self.elector = LeaderElector(
