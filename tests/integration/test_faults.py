@@ -359,9 +359,12 @@ async def test_two_processes_with_leader_election_create_each_pod_once(
         await converged(kube, namespace, rs, 200, within=60, ready=False)
     print(f"\ntakeover {takeover:.1f} s after kill -9; pod UIDs ever created: {len(created.uids)}")
     assert len(created.uids) == 200
-    # The standby may take the lease once it has seen no renewal for a lease duration, and it looks every
-    # retry period (jittered by up to 1.2x); a second of slack for a busy machine.
-    assert takeover <= LEASE_DURATION + RETRY_PERIOD * (1 + JITTER) + 1.0
+    # client-go's bound, not a speed target: the standby reads the lease every retry period jittered by up to
+    # 1.2x (2-4.4 s), so it may see the leader's last renewal one such period late; the lease expires a lease
+    # duration after it saw it; the next read, one more period later, takes it. The last renewal is at most
+    # the kill itself. Five seconds of slack for the requests themselves on a busy machine.
+    worst = LEASE_DURATION + 2 * RETRY_PERIOD * (1 + JITTER)
+    assert takeover <= worst + 5.0, f"takeover {takeover:.1f} s; client-go's worst case is {worst:.1f} s"
     assert "leader election lost" not in standby.text()
 
 
