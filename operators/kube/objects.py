@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
-    "Node",
     "Condition",
     "ContainerPort",
     "Controllee",
+    "Node",
     "OwnerReference",
     "Pod",
     "format_time",
