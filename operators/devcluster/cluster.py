@@ -36,6 +36,7 @@ from operators.devcluster.versions import TOOLCHAIN, toolchain_dir
 
 __all__ = ["Cluster", "ClusterError", "Layout", "http_ok"]
 
+PORT_RELEASE_WAIT = 10.0  # seconds a stopped component may take to let go of its ports
 STOP_GRACE = 10.0  # seconds between SIGTERM and SIGKILL
 
 
@@ -235,8 +236,21 @@ class Cluster:
         self._ensure_nodes(nodes)
 
     def _start_recorded(self, state: State, name: str) -> int:
-        """Start `name` beside the running cluster; on failure stop it again, so the state stays true."""
-        self._check_ports_free((name,))
+        """Start `name` beside the running cluster; on failure stop it again, so the state stays true.
+
+        A component just stopped may hold its port a little longer than its PID looks alive (a Go process
+        whose main thread exited first reads as a zombie while its other threads still close sockets), so
+        its ports get a few seconds to close before they count as taken by someone else.
+        """
+        deadline = time.monotonic() + PORT_RELEASE_WAIT
+        while True:
+            try:
+                self._check_ports_free((name,))
+                break
+            except ClusterError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
         try:
             return self._launch(state, name)
         except BaseException:
