@@ -1,16 +1,18 @@
 """Benchmark: a MiniReplicaSet against a built-in apps/v1 ReplicaSet (500 replicas, same template, same cluster run).
 
 Run:  .venv/bin/python benchmarks/replicaset.py [--replicas 500] [--rounds 1] [--no-warmup] [--json] [--down]
+          [--json-file PATH] [--operator-dir DIR]
 
-Three arms, each in a fresh namespace, A/B interleaved (the order rotates every round) after a discarded warm-up
+Four arms, each in a fresh namespace, A/B interleaved (the order rotates every round) after a discarded warm-up
 round: `mini` (the operator at its defaults: no client-side QPS limit), `mini-qps20` (the operator throttled to
-kube-controller-manager's 20 QPS / 30 burst) and `builtin` (KCM's replicaset controller at its defaults). Each arm
-scales 0 -> N (the object is created) and then N -> 0. Times come from the harness's own watches on pods and on the
-ReplicaSet. Requests: for Mini the operator's own summary line (its watches are not counted); for the built-in
-arm the delta of KCM's rest_client_requests_total (all of KCM's controllers: the others are idle). The operator
-runs only during the Mini arms, once per phase (a new process for the scale-down, so both phases get their own
-request counts). The cluster is $MINI_CLUSTER_DIR / $MINI_CLUSTER_PORT_BASE's, brought up if needed, left up
-unless --down. See benchmarks/README.md.
+kube-controller-manager's 20 QPS / 30 burst), `builtin` (KCM's replicaset controller at its defaults) and `raw`
+(no controller: the harness POSTs the N pods from one async KubeClient, 32 and then 64 in flight: the physical
+limit). Each controller arm scales 0 -> N (the object is created) and then N -> 0. Times come from the harness's
+own watches on pods and on the ReplicaSet. Requests: for Mini the operator's own summary line (its watches are not
+counted); for the built-in arm the delta of KCM's rest_client_requests_total (all of KCM's controllers: the others
+are idle). The operator runs only during the Mini arms, once per phase (a new process for the scale-down, so both
+phases get their own request counts). The cluster is $MINI_CLUSTER_DIR / $MINI_CLUSTER_PORT_BASE's, brought up if
+needed, left up unless --down. See benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -19,13 +21,8 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
-import re
 import secrets
-import signal
-import ssl
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -33,13 +30,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiohttp
+from harness import (
+    IMAGE,
+    Api,
+    Goals,
+    Operator,
+    OperatorCode,
+    Tracker,
+    bring_up,
+    echo,
+    kcm_pid,
+    proc_cpu,
+    proc_memory,
+    until,
+)
 
-from operators.devcluster.cluster import Cluster, Layout
+from operators.devcluster.cluster import Layout
 
-ROOT = Path(__file__).resolve().parent.parent
-IMAGE = "registry.k8s.io/pause:3.10"
+HERE = Path(__file__).resolve().parent
 SETTLE = 2.0  # seconds after a phase converged before requests are counted (trailing events, status writes)
+RAW_CONCURRENCY = (32, 64)  # requests in flight for the raw create-rate arm; the best is reported
 
 
 @dataclass(frozen=True)
@@ -54,188 +64,13 @@ class Arm:
         return f"/apis/{self.api_version}/namespaces/{namespace}/{self.plural}" + (f"/{name}" if name else "")
 
 
-Goals = dict[str, Callable[[], bool]]  # name -> predicate over what the watches saw
 THROTTLE = ("--kube-api-qps", "20", "--kube-api-burst", "30")
 ARMS = (
     Arm("mini", "minik8s.dev/v1", "MiniReplicaSet", "minireplicasets", ()),
     Arm("mini-qps20", "minik8s.dev/v1", "MiniReplicaSet", "minireplicasets", THROTTLE),
     Arm("builtin", "apps/v1", "ReplicaSet", "replicasets", None),
+    Arm("raw", "v1", "Pod", "pods", None),  # no controller: the harness POSTs the N pods itself
 )
-
-
-class Api:
-    """The harness's own client: aiohttp with the admin token; the API server's CA, KCM's cert unverified."""
-
-    def __init__(self, layout: Layout) -> None:
-        self.base = f"https://127.0.0.1:{layout.ports['kube-apiserver']}"
-        self.kcm = f"https://127.0.0.1:{layout.ports['kube-controller-manager']}/metrics"
-        token = next(line.split(",")[0] for line in (layout.state_dir / "tokens.csv").read_text().splitlines()
-                     if line.split(",")[1] == "admin")  # fmt: skip
-        self.tls = ssl.create_default_context(cafile=str(layout.pki / "ca.crt"))
-        self.session = aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"})
-
-    async def call(self, method: str, path: str, body: Any = None, *, patch: bool = False) -> dict[str, Any]:
-        headers = {"Content-Type": "application/merge-patch+json" if patch else "application/json"}
-        async with self.session.request(method, self.base + path, json=body, headers=headers, ssl=self.tls) as r:
-            payload: dict[str, Any] = await r.json(content_type=None)
-            if r.status >= 300:
-                raise RuntimeError(f"{method} {path}: HTTP {r.status} {payload.get('message', '')}")
-            return payload
-
-    async def status(self, path: str) -> int:
-        async with self.session.get(self.base + path, ssl=self.tls) as r:
-            return r.status
-
-    async def metric(self, name: str, *labels: str, kcm: bool = False) -> float:
-        """The sum of a Prometheus metric over every label set that contains all of `labels`."""
-        async with self.session.get(self.kcm if kcm else self.base + "/metrics", ssl=False if kcm else self.tls) as r:
-            lines = (await r.text()).splitlines()
-        return sum(
-            float(x.rsplit(" ", 1)[1]) for x in lines if x.startswith(name + "{") and all(m in x for m in labels)
-        )
-
-    async def kcm_requests(self) -> float:
-        """KCM's rest_client_requests_total, summed over code, host and method (all of its controllers)."""
-        return await self.metric("rest_client_requests_total", kcm=True)
-
-    async def watches(self) -> tuple[float, float]:
-        """Open cluster-wide WATCHes on pods and on minireplicasets (apiserver_longrunning_requests)."""
-        watch = ("apiserver_longrunning_requests", 'verb="WATCH"', 'scope="cluster"')
-        return await self.metric(*watch, 'resource="pods"'), await self.metric(*watch, 'resource="minireplicasets"')
-
-    async def watch(self, path: str, handle: Callable[[str, dict[str, Any]], None]) -> asyncio.Task[None]:
-        """List (for a resourceVersion), then stream every later event to `handle` in a task."""
-        rv = (await self.call("GET", path + "?limit=1"))["metadata"]["resourceVersion"]
-        query = {"watch": "1", "resourceVersion": rv, "allowWatchBookmarks": "true", "timeoutSeconds": "3600"}
-        timeout = aiohttp.ClientTimeout(total=None, sock_read=None)
-
-        async def stream() -> None:
-            async with self.session.get(self.base + path, params=query, ssl=self.tls, timeout=timeout) as r:
-                r.raise_for_status()
-                async for line in r.content:
-                    event = json.loads(line)
-                    if event["type"] == "ERROR":
-                        raise RuntimeError(f"watch {path}: {event['object'].get('message')}")
-                    if event["type"] != "BOOKMARK":
-                        handle(event["type"], event["object"])
-
-        return asyncio.create_task(stream())
-
-
-async def until(status: Callable[[], Awaitable[int]], wanted: int) -> None:
-    """Poll until a GET answers `wanted` (set-up and clean-up only: every timing comes from watches)."""
-    while await status() != wanted:  # noqa: ASYNC110
-        await asyncio.sleep(0.25)
-
-
-def proc_memory(pid: int) -> tuple[float, float]:
-    """(VmRSS, VmHWM) of a process in MiB."""
-    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
-    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
-
-
-def proc_cpu(pid: int) -> float:
-    """User + system CPU seconds of a process (utime + stime)."""
-    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
-
-
-class Tracker:
-    """What the harness's watches saw, and the monotonic time each goal was first met (set on the event)."""
-
-    def __init__(self) -> None:
-        self.pods: dict[str, tuple[bool, bool]] = {}  # live pod uid -> (ready, terminating)
-        self.seen: set[str] = set()
-        self.rs: dict[str, Any] = {}
-        self.goals: Goals = {}
-        self.marks: dict[str, float] = {}
-        self.changed = asyncio.Event()
-
-    def on_pod(self, type_: str, pod: dict[str, Any]) -> None:
-        uid = pod["metadata"]["uid"]
-        if type_ == "DELETED":
-            self.pods.pop(uid, None)
-        else:
-            self.seen.add(uid)
-            conditions = pod.get("status", {}).get("conditions") or []
-            ready = any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
-            self.pods[uid] = (ready, "deletionTimestamp" in pod["metadata"])
-        self.check()
-
-    def on_rs(self, type_: str, rs: dict[str, Any]) -> None:
-        self.rs = rs
-        self.check()
-
-    def count(self, *, ready: bool | None = None, terminating: bool | None = None) -> int:
-        return sum(ready in (None, r) and terminating in (None, t) for r, t in self.pods.values())
-
-    def status_is(self, replicas: int) -> bool:
-        status, meta = self.rs.get("status", {}), self.rs.get("metadata", {})
-        return bool(
-            status.get("observedGeneration", 0) >= meta.get("generation", 1)
-            and status.get("replicas", 0) == replicas
-            and status.get("readyReplicas", 0) == replicas
-        )
-
-    def expect(self, **goals: Callable[[], bool]) -> None:
-        self.goals.update(goals)
-        self.check()
-
-    def check(self) -> None:
-        now = time.monotonic()
-        for name, goal in self.goals.items():
-            if name not in self.marks and goal():
-                self.marks[name] = now
-        self.changed.set()
-
-    async def reach(self, name: str, deadline: float, alive: Callable[[], None]) -> float:
-        while name not in self.marks:
-            alive()
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{name} not reached: {self.count()} pods, status {self.rs.get('status')}")
-            self.changed.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.changed.wait(), 1.0)
-        return self.marks[name]
-
-
-class Operator:
-    """`python -m operators run` as a subprocess, its log in a file, its summary line parsed on stop."""
-
-    def __init__(self, api: Api, kubeconfig: Path, args: tuple[str, ...], log: Path) -> None:
-        self.api, self.log = api, log
-        argv = [sys.executable, "-m", "operators", "run", "--liveness", "", "--kubeconfig", str(kubeconfig), *args]
-        env = {**os.environ, "KUBECONFIG": str(kubeconfig)}
-        with log.open("wb") as out:
-            self.process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
-        self.pid = self.process.pid
-
-    def alive(self) -> None:
-        if self.process.poll() is not None:
-            raise RuntimeError(f"the operator exited with {self.process.returncode}; see {self.log}")
-
-    async def ready(self, baseline: tuple[float, float], wait: float = 60) -> None:
-        """Wait for its startup handler and for its two watches (pods, minireplicasets) to be open."""
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            self.alive()
-            if "controllers started" in self.log.read_text(errors="replace"):
-                watches = await self.api.watches()
-                if watches[0] > baseline[0] and watches[1] > baseline[1]:
-                    await asyncio.sleep(1.0)  # the initial listing is handed to the handlers
-                    return
-            await asyncio.sleep(0.2)
-        raise TimeoutError(f"operator not ready after {wait:.0f}s; see {self.log}")
-
-    def stop(self) -> dict[str, int]:
-        """SIGTERM, wait, and return its `manager: API requests made:` counts ("VERB resource" -> n)."""
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=60)
-        match = re.search(r"manager: API requests made: (.*)$", self.log.read_text(errors="replace"), re.MULTILINE)
-        if match is None:
-            raise RuntimeError(f"no request summary in {self.log}")
-        pairs = [item.rsplit("=", 1) for item in match.group(1).split(", ") if "=" in item]
-        return {key: int(value) for key, value in pairs}
 
 
 def manifest(arm: Arm, name: str, replicas: int) -> dict[str, Any]:
@@ -249,7 +84,7 @@ def manifest(arm: Arm, name: str, replicas: int) -> dict[str, Any]:
 class Bench:
     api: Api
     layout: Layout
-    kcm_pid: int
+    code: OperatorCode
     replicas: int
     timeout: float
 
@@ -262,9 +97,10 @@ class Bench:
             baseline = await self.api.watches()
             log = self.layout.state_dir / "bench-logs" / f"{ns}-{secrets.token_hex(2)}.log"
             log.parent.mkdir(exist_ok=True)
-            operator = Operator(self.api, self.layout.kubeconfig, arm.operator_args, log)
+            operator = Operator(self.api, self.code, self.layout.kubeconfig, arm.operator_args, log)
             await operator.ready(baseline)
-        pid = operator.pid if operator else self.kcm_pid
+        pid = operator.pid if operator else kcm_pid(self.layout)
+        assert pid is not None, "kube-controller-manager is not running"
         alive = operator.alive if operator else (lambda: None)
         kcm0, cpu0, rss0 = await self.api.kcm_requests(), proc_cpu(pid), proc_memory(pid)[0]
         try:
@@ -281,23 +117,22 @@ class Bench:
                 return out | {"requests": kcm}
             counts = operator.stop()
             out |= {"rss_peak_mib": peak, "requests": sum(counts.values()), "by_request": counts, "kcm_other": kcm}
-            return out | {"warnings": len(re.findall(r" (WARNING|ERROR) ", operator.log.read_text(errors="replace")))}
+            return out | {"warnings": operator.warnings()}
         finally:
-            if operator is not None and operator.process.poll() is None:
-                operator.process.kill()
-                operator.process.wait()
+            if operator is not None:
+                operator.kill()
 
     async def arm(self, arm: Arm) -> dict[str, Any]:
         """One arm in a fresh namespace: scale 0 -> N (create), N -> 0, delete the namespace."""
+        if arm.name == "raw":
+            return await self.raw()
         n, ns, name = self.replicas, f"bench-{arm.name}-{secrets.token_hex(3)}", "bench"
-        await self.api.call("POST", "/api/v1/namespaces", {"metadata": {"name": ns}})
-        # Pods are refused until KCM has created the namespace's default ServiceAccount.
-        await until(lambda: self.api.status(f"/api/v1/namespaces/{ns}/serviceaccounts/default"), 200)
+        await self.api.namespace(ns)
         await asyncio.sleep(1.0)  # and the namespace's other KCM bookkeeping (root CA ConfigMap) is done
         tracker = Tracker()
         watches = [
-            await self.api.watch(f"/api/v1/namespaces/{ns}/pods", tracker.on_pod),
-            await self.api.watch(arm.path(ns), tracker.on_rs),
+            tracker.follow(await self.api.watch(f"/api/v1/namespaces/{ns}/pods", tracker.on_pod)),
+            tracker.follow(await self.api.watch(arm.path(ns), tracker.on_rs)),
         ]
         try:
             up_goals = {
@@ -317,16 +152,72 @@ class Bench:
         finally:
             for task in watches:
                 task.cancel()
-            await self.api.call("DELETE", f"/api/v1/namespaces/{ns}")
-            await until(lambda: self.api.status(f"/api/v1/namespaces/{ns}"), 404)
+            await self.api.delete_namespace(ns)
         down = {k if k.startswith("down_") else f"down_{k}": v for k, v in down.items()}
         return up | {"requests_per_pod": up["requests"] / n} | down
+
+    async def raw(self) -> dict[str, Any]:
+        """The physical limit: N pod POSTs from one async KubeClient, once per bound on the requests in flight."""
+        n = self.replicas
+        out: dict[str, Any] = {}
+        for concurrency in RAW_CONCURRENCY:
+            out |= {f"raw{concurrency}_{key}": value for key, value in (await self.raw_once(concurrency)).items()}
+        best = min(RAW_CONCURRENCY, key=lambda c: out[f"raw{c}_s"])
+        return out | {
+            "created_s": out[f"raw{best}_s"],
+            "pods_per_s": n / out[f"raw{best}_s"],
+            "best_concurrency": best,
+            "requests": out[f"raw{best}_requests"],
+            "requests_per_pod": out[f"raw{best}_requests"] / n,
+            "client_cpu_s": out[f"raw{best}_client_cpu_s"],
+        }
+
+    async def raw_once(self, concurrency: int) -> dict[str, float]:
+        """One raw round in a fresh namespace: rawcreate.py POSTs N pods with `concurrency` requests in flight.
+
+        The client runs in a process of its own, as the operator does, started and ready (imports done, client
+        created) before the clock starts; the harness's watch times it exactly as it times the controllers.
+        """
+        n, ns = self.replicas, f"bench-raw-{secrets.token_hex(3)}"
+        await self.api.namespace(ns)
+        await asyncio.sleep(1.0)  # as the other arms: KCM's namespace bookkeeping is done
+        tracker = Tracker()
+        watch = tracker.follow(await self.api.watch(f"/api/v1/namespaces/{ns}/pods", tracker.on_pod))
+        argv = ["--kubeconfig", str(self.layout.kubeconfig), "--namespace", ns, "--pods", str(n)]
+        client = await asyncio.create_subprocess_exec(
+            sys.executable, str(HERE / "rawcreate.py"), *argv, "--concurrency", str(concurrency),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=HERE.parent,
+        )  # fmt: skip
+        assert client.stdin is not None and client.stdout is not None
+        try:
+            if (await client.stdout.readline()).strip() != b"ready":
+                raise RuntimeError(f"rawcreate.py did not start (exit code {await client.wait()})")
+            tracker.expect(created=lambda: len(tracker.seen) >= n)
+            start = time.monotonic()
+            client.stdin.write(b"go\n")
+            await client.stdin.drain()
+            created = await tracker.reach("created", start + self.timeout, lambda: None) - start
+            report = json.loads(await client.stdout.readline())
+            await client.wait()
+            return {"s": created, **report}
+        finally:
+            if client.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    client.kill()
+                await client.wait()
+            watch.cancel()
+            await self.api.delete_namespace(ns, force_pods=True)
 
 
 # --- report ------------------------------------------------------------------------------------------------------
 
 ROWS = (  # key, label, format
     ("created_s", "time to all pods created (s)", "{:.2f}"),
+    *((f"raw{c}_s", f"  raw, {c} in flight: all created (s)", "{:.2f}") for c in RAW_CONCURRENCY),
+    *((f"raw{c}_post_s", f"  raw, {c} in flight: last POST answered", "{:.2f}") for c in RAW_CONCURRENCY),
+    ("pods_per_s", "raw: pods created per second (best)", "{:.0f}"),
+    ("best_concurrency", "raw: requests in flight of the best", "{:.0f}"),
+    ("client_cpu_s", "raw: client process CPU s over the POSTs", "{:.2f}"),
     ("ready_s", "time to all pods Ready (s)", "{:.2f}"),
     ("status_s", "time to status.readyReplicas=N (s)", "{:.2f}"),
     ("requests", "API requests, scale-up", "{:.0f}"),
@@ -341,7 +232,17 @@ ROWS = (  # key, label, format
     ("down_requests", "API requests, scale-down", "{:.0f}"),
     ("down_cpu_s", "controller CPU s, scale-down", "{:.2f}"),
     ("warnings", "operator log WARNING/ERROR lines", "{:.0f}"),
+    ("watch_resumes", "harness watches resumed (server closed)", "{:.0f}"),
 )
+RATIO_LABELS = {
+    "created_s": "time to all created",
+    "ready_s": "time to all Ready",
+    "requests_per_pod": "requests/pod",
+    "cpu_s": "CPU s per scale-up (operator / whole KCM)",
+    "down_gone_s": "scale-down to 0",
+    "rss_vs_kcm": "operator peak RSS / KCM RSS (all of KCM)",
+}
+RAW_GOAL = 1.5  # Mini's time to all created may be at most this multiple of the raw create time
 
 
 def median(results: list[dict[str, Any]], key: str) -> float | None:
@@ -349,18 +250,36 @@ def median(results: list[dict[str, Any]], key: str) -> float | None:
     return statistics.median(values) if values else None
 
 
-def report(results: dict[str, list[dict[str, Any]]], as_json: bool, config: dict[str, Any]) -> None:
-    medians = {arm: {key: median(rs, key) for key, _, _ in ROWS} for arm, rs in results.items()}
-    base = medians["builtin"]
-    ratios: dict[str, dict[str, float | None]] = {}
+def ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
+
+
+def ratios_of(medians: dict[str, dict[str, float | None]]) -> dict[str, dict[str, float | None]]:
+    """Mini / built-in for every Mini arm, and Mini / raw for the create time and the requests per pod."""
+    base, raw = medians["builtin"], medians["raw"]
+    out: dict[str, dict[str, float | None]] = {}
     for arm in ("mini", "mini-qps20"):
         m = medians[arm]
-        pairs = {k: (m[k], base[k]) for k in ("created_s", "ready_s", "requests_per_pod", "down_gone_s")}
-        pairs["rss_vs_kcm"] = (m["rss_peak_mib"], base["rss_mib"])
-        ratios[f"{arm}/builtin"] = {k: a / b if a is not None and b else None for k, (a, b) in pairs.items()}
+        keys = ("created_s", "ready_s", "requests_per_pod", "cpu_s", "down_gone_s")
+        out[f"{arm}/builtin"] = {k: ratio(m[k], base[k]) for k in keys} | {
+            "rss_vs_kcm": ratio(m["rss_peak_mib"], base["rss_mib"])
+        }
+        out[f"{arm}/raw"] = {k: ratio(m[k], raw[k]) for k in ("created_s", "requests_per_pod")}
+    return out
+
+
+def report(
+    results: dict[str, list[dict[str, Any]]], as_json: bool, config: dict[str, Any], json_file: Path | None = None
+) -> None:
+    medians = {arm: {key: median(rs, key) for key, _, _ in ROWS} for arm, rs in results.items()}
+    ratios = ratios_of(medians)
+    document = json.dumps({"config": config, "rounds": results, "medians": medians, "ratios": ratios}, indent=2)
+    if json_file is not None:
+        json_file.write_text(document + "\n")
     if as_json:
-        print(json.dumps({"config": config, "rounds": results, "medians": medians, "ratios": ratios}, indent=2))
+        print(document)
         return
+    print(f"operator: {config['operator']}")
     for arm, rounds in results.items():
         print(f"\n== {arm} ({len(rounds)} round(s) after warm-up) ==")
         print(f"  {'':<40}" + "".join(f"{'r' + str(i + 1):>10}" for i in range(len(rounds))) + f"{'median':>10}")
@@ -374,27 +293,30 @@ def report(results: dict[str, list[dict[str, Any]]], as_json: bool, config: dict
                 "  requests by verb (last round): " + ", ".join(f"{k}={v}" for k, v in rounds[-1]["by_request"].items())
             )
     print("\n== ratios (medians; < 1 means Mini is faster / cheaper) ==")
-    labels = {"created_s": "time to all created", "ready_s": "time to all Ready", "requests_per_pod": "requests/pod",
-              "down_gone_s": "scale-down to 0", "rss_vs_kcm": "operator peak RSS / KCM RSS (all of KCM)"}  # fmt: skip
     for name, values in ratios.items():
-        print(f"  {name}: " + ", ".join(f"{labels[k]} {v:.2f}" for k, v in values.items() if v is not None))
+        cells = [f"{RATIO_LABELS[k]} {v:.2f}" for k, v in values.items() if v is not None]
+        if name.endswith("/raw"):  # the raw arm makes exactly one request per pod
+            cells = [c.replace("requests/pod", "requests/pod (raw: 1 POST per pod)") for c in cells]
+        if name == "mini/raw" and (created := values.get("created_s")) is not None:
+            cells[0] += f" (goal <= {RAW_GOAL}: {'met' if created <= RAW_GOAL else 'NOT met'})"
+        print(f"  {name}: " + ", ".join(cells))
 
 
-async def main_async(args: argparse.Namespace, layout: Layout) -> dict[str, list[dict[str, Any]]]:
+async def main_async(args: argparse.Namespace, layout: Layout, code: OperatorCode) -> dict[str, list[dict[str, Any]]]:
     api = Api(layout)
     try:
         await until(lambda: api.status("/apis/minik8s.dev/v1/minireplicasets"), 200)  # the CRD's storage is ready
-        kcm_pid = json.loads(layout.state_file.read_text())["pids"]["kube-controller-manager"]
-        bench = Bench(api, layout, kcm_pid, args.replicas, args.timeout)
+        bench = Bench(api, layout, code, args.replicas, args.timeout)
         results: dict[str, list[dict[str, Any]]] = {arm.name: [] for arm in ARMS}
         for round_ in range(0 if args.no_warmup else -1, args.rounds):
             order = ARMS[round_ % len(ARMS) :] + ARMS[: round_ % len(ARMS)]
             for arm in order:
                 label = "warm-up" if round_ < 0 else f"round {round_ + 1}"
-                print(f"bench: {label}: {arm.name}, {args.replicas} replicas ...", file=sys.stderr, flush=True)
-                result = await bench.arm(arm)
-                print(f"bench:   ready in {result['ready_s']:.2f}s, {result['requests']:.0f} requests",
-                      file=sys.stderr, flush=True)  # fmt: skip
+                echo(f"bench: {label}: {arm.name}, {args.replicas} replicas ...")
+                resumed = api.resumed
+                result = await bench.arm(arm) | {"watch_resumes": api.resumed - resumed}
+                done = "ready" if "ready_s" in result else "created"
+                echo(f"bench:   {done} in {result[done + '_s']:.2f}s, {result['requests']:.0f} requests")
                 if round_ >= 0:
                     results[arm.name].append(result)
         return results
@@ -409,16 +331,24 @@ def main() -> int:
     parser.add_argument("--no-warmup", action="store_true", help="skip the discarded warm-up round")
     parser.add_argument("--timeout", type=float, default=600, help="seconds per phase before giving up")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--json-file", type=Path, help="also write the JSON report to this file")
     parser.add_argument("--down", action="store_true", help="stop the cluster afterwards")
+    parser.add_argument(
+        "--operator-dir", type=Path, help="run the operator from this source tree (default: this checkout)"
+    )
     args = parser.parse_args()
-    layout = Layout.default()  # $MINI_CLUSTER_DIR and $MINI_CLUSTER_PORT_BASE pick a cluster of its own
-    cluster = Cluster(layout, echo=lambda line: print(line, file=sys.stderr))
-    cluster.up(builtin_controllers=True)
-    cluster.kubectl("apply", "--server-side", "-f", str(ROOT / "crds"))
+    code = OperatorCode(args.operator_dir) if args.operator_dir else OperatorCode()
+    cluster = bring_up(code)  # $MINI_CLUSTER_DIR and $MINI_CLUSTER_PORT_BASE pick a cluster of its own
     try:
-        results = asyncio.run(main_async(args, layout))
-        config = {"replicas": args.replicas, "rounds": args.rounds, "warmup": not args.no_warmup}
-        report(results, args.json, config)
+        results = asyncio.run(main_async(args, cluster.layout, code))
+        config = {
+            "replicas": args.replicas,
+            "rounds": args.rounds,
+            "warmup": not args.no_warmup,
+            "raw_concurrency": RAW_CONCURRENCY,
+            "operator": code.describe(),
+        }
+        report(results, args.json, config, args.json_file)
     finally:
         if args.down:
             cluster.down()
