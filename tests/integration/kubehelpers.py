@@ -87,6 +87,11 @@ class PodCreations:
     cause of a flaky `assert 96 == 120` here), it resumes from the last resourceVersion it saw, which loses
     nothing. If it cannot resume (410 Gone: events were compacted away) or fails in any other way, the
     helper fails loudly on exit instead of reporting a short count.
+
+    On a busy machine the watch may also simply lag behind the LISTs the test waits on. Leaving the block
+    therefore first *catches up*: it stamps an annotation on one pod and waits for the watch to deliver that
+    very change (matched by its resourceVersion); a watch delivers in order, so every earlier creation has
+    been counted by then.
     """
 
     def __init__(self, kube: KubeClient, namespace: str) -> None:
@@ -94,6 +99,8 @@ class PodCreations:
         self.uids: set[str] = set()
         self.streams = 0  # watch streams opened: more than one means the server ended one and we resumed
         self._task: asyncio.Task[None] | None = None
+        self._delivered: set[str] = set()  # the resourceVersions of every event the watch delivered
+        self._progress = asyncio.Event()  # set on each delivered event
 
     async def __aenter__(self) -> PodCreations:
         path = f"/api/v1/namespaces/{self.namespace}/pods"
@@ -112,6 +119,8 @@ class PodCreations:
                     version = event["object"]["metadata"]["resourceVersion"]
                     if event["type"] == "ADDED":
                         self.uids.add(event["object"]["metadata"]["uid"])
+                    self._delivered.add(version)
+                    self._progress.set()
 
         self._task = asyncio.create_task(follow())
         return self
@@ -121,7 +130,28 @@ class PodCreations:
         if self._task is not None and self._task.done() and not self._task.cancelled():
             self._task.result()  # a follow() that ended at all ended with an exception
 
-    async def __aexit__(self, *_: object) -> None:
+    async def catch_up(self, within: float = 60) -> None:
+        """Wait until the watch has delivered everything up to now (see the class docstring)."""
+        pods = (await self.kube.get(f"/api/v1/namespaces/{self.namespace}/pods"))["items"]
+        if not pods:
+            return  # nothing to stamp; and no pod exists whose creation could be missing
+        name = pods[0]["metadata"]["name"]
+        stamped = await self.kube.patch(
+            f"/api/v1/namespaces/{self.namespace}/pods/{name}",
+            {"metadata": {"annotations": {"test.minik8s.dev/catch-up": str(time.monotonic())}}},
+        )
+        version = stamped["metadata"]["resourceVersion"]
+        deadline = time.monotonic() + within
+        while version not in self._delivered:
+            self.check()
+            self._progress.clear()
+            if version in self._delivered:
+                break
+            await asyncio.wait_for(self._progress.wait(), timeout=max(0.0, deadline - time.monotonic()))
+
+    async def __aexit__(self, error_type: object, *_: object) -> None:
+        if error_type is None:
+            await self.catch_up()
         self.check()
         if self._task is not None:
             self._task.cancel()
