@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
-from operators.controllers.replicaset.model import ReplicaSetView
 from operators.kube.objects import Condition, format_time, parse_time
 from operators.kube.selectors import InvalidSelectorError, LabelSelector, Nothing
 
@@ -34,7 +33,6 @@ __all__ = [
     "DeploymentStrategy",
     "DeploymentView",
     "IntOrString",
-    "OwnedReplicaSetView",
 ]
 
 API_VERSION = "minik8s.dev/v1"
@@ -232,29 +230,4 @@ class DeploymentView:
             progress_deadline_seconds=DEFAULT_PROGRESS_DEADLINE_SECONDS if deadline is None else int(deadline),
             paused=bool(spec.get("paused", False)),
             status=DeploymentStatus.from_dict(body.get("status")),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class OwnedReplicaSetView(ReplicaSetView):
-    """A ReplicaSetView plus the metadata only the Deployment controller reads: annotations and creationTimestamp.
-
-    Revisions and the desired/max-replicas bookkeeping live in the annotations (DP-10, DP-12), and the new
-    ReplicaSet is the oldest match by creationTimestamp (DP-06). ReplicaSetView does not carry these two fields;
-    once it does, this subclass reduces to an alias.
-    """
-
-    annotations: Mapping[str, str] = field(default_factory=dict)
-    creation_timestamp: datetime.datetime | None = None
-
-    @classmethod
-    def from_dict(cls, body: Mapping[str, Any]) -> OwnedReplicaSetView:
-        """Read a MiniReplicaSet body as ReplicaSetView.from_dict does, plus the two extra fields."""
-        base = ReplicaSetView.from_dict(body)
-        metadata: Mapping[str, Any] = body.get("metadata") or {}
-        inherited = {f.name: getattr(base, f.name) for f in dataclasses.fields(ReplicaSetView)}
-        return cls(
-            **inherited,
-            annotations=dict(metadata.get("annotations") or {}),
-            creation_timestamp=parse_time(metadata.get("creationTimestamp")),
         )

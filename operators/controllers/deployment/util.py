@@ -25,7 +25,6 @@ from operators.controllers.deployment.model import (
     DeploymentStatus,
     DeploymentView,
     IntOrString,
-    OwnedReplicaSetView,
 )
 from operators.controllers.replicaset.model import ReplicaSetView
 from operators.kube.objects import Condition
@@ -370,12 +369,12 @@ def _non_negative_int32_or_none(annotations: Mapping[str, str], key: str) -> int
         return None
 
 
-def get_desired_replicas_annotation(rs: OwnedReplicaSetView) -> int | None:
+def get_desired_replicas_annotation(rs: ReplicaSetView) -> int | None:
     """GetDesiredReplicasAnnotation: deployment.spec.replicas when this RS was last scaled (DP-12)."""
     return _non_negative_int32_or_none(rs.annotations, DESIRED_REPLICAS_ANNOTATION)
 
 
-def get_max_replicas_annotation(rs: OwnedReplicaSetView) -> int | None:
+def get_max_replicas_annotation(rs: ReplicaSetView) -> int | None:
     """getMaxReplicasAnnotation: deployment.spec.replicas + maxSurge when this RS was last scaled (DP-12)."""
     return _non_negative_int32_or_none(rs.annotations, MAX_REPLICAS_ANNOTATION)
 
@@ -499,7 +498,7 @@ def round_to_int32(value: float) -> int:
     return int(math.copysign(whole, value))
 
 
-def get_replica_set_fraction(rs: OwnedReplicaSetView, deployment: DeploymentView) -> int:
+def get_replica_set_fraction(rs: ReplicaSetView, deployment: DeploymentView) -> int:
     """getReplicaSetFraction (DP-21): how many replicas this RS gains (or loses) in a proportional scale.
 
     The RS keeps its share of the Deployment: spec.replicas * (replicas + maxSurge now) / max-replicas (the same
@@ -519,7 +518,7 @@ def get_replica_set_fraction(rs: OwnedReplicaSetView, deployment: DeploymentView
 
 
 def get_replica_set_proportion(
-    rs: OwnedReplicaSetView | None, deployment: DeploymentView, replicas_to_add: int, replicas_added: int
+    rs: ReplicaSetView | None, deployment: DeploymentView, replicas_to_add: int, replicas_added: int
 ) -> int:
     """GetReplicaSetProportion (DP-21): this RS's share of `replicas_to_add`, never beyond what is left.
 
@@ -554,7 +553,7 @@ def new_rs_new_replicas(
     raise ValueError(f"deployment type {deployment.strategy.type} isn't supported")
 
 
-def is_saturated(deployment: DeploymentView, rs: OwnedReplicaSetView | None) -> bool:
+def is_saturated(deployment: DeploymentView, rs: ReplicaSetView | None) -> bool:
     """IsSaturated (DP-20): the RS owns every desired replica, by spec, annotation and availability.
 
     Unlike get_desired_replicas_annotation this parses with strconv.Atoi, as upstream.
@@ -577,12 +576,12 @@ def is_saturated(deployment: DeploymentView, rs: OwnedReplicaSetView | None) -> 
 _EPOCH = datetime.datetime.min.replace(tzinfo=datetime.UTC)  # a zero metav1.Time sorts first
 
 
-def replica_sets_by_creation_timestamp(rs: OwnedReplicaSetView) -> tuple[datetime.datetime, str]:
+def replica_sets_by_creation_timestamp(rs: ReplicaSetView) -> tuple[datetime.datetime, str]:
     """controller.ReplicaSetsByCreationTimestamp as a sort key: oldest first, then by name."""
     return rs.creation_timestamp or _EPOCH, rs.name
 
 
-def _compare_by_revision(a: OwnedReplicaSetView, b: OwnedReplicaSetView) -> int:
+def _compare_by_revision(a: ReplicaSetView, b: ReplicaSetView) -> int:
     first, second = _revision_or_none(a), _revision_or_none(b)
     if first is None or second is None or first == second:
         key_a, key_b = replica_sets_by_creation_timestamp(a), replica_sets_by_creation_timestamp(b)
@@ -590,7 +589,7 @@ def _compare_by_revision(a: OwnedReplicaSetView, b: OwnedReplicaSetView) -> int:
     return (first > second) - (first < second)
 
 
-def replica_sets_by_revision(replica_sets: Iterable[OwnedReplicaSetView]) -> list[OwnedReplicaSetView]:
+def replica_sets_by_revision(replica_sets: Iterable[ReplicaSetView]) -> list[ReplicaSetView]:
     """Sorted by ReplicaSetsByRevision: lowest revision first; ties and malformed revisions by creation time (DP-27).
 
     A comparator, not a key: an RS with a malformed revision compares by age with everything.
@@ -598,14 +597,14 @@ def replica_sets_by_revision(replica_sets: Iterable[OwnedReplicaSetView]) -> lis
     return sorted(replica_sets, key=functools.cmp_to_key(_compare_by_revision))
 
 
-def filter_active_replica_sets(replica_sets: Iterable[OwnedReplicaSetView | None]) -> list[OwnedReplicaSetView]:
+def filter_active_replica_sets(replica_sets: Iterable[ReplicaSetView | None]) -> list[ReplicaSetView]:
     """controller.FilterActiveReplicaSets: the RSs that have (or ought to have) pods, spec.replicas > 0."""
     return [rs for rs in replica_sets if rs is not None and rs.replicas > 0]
 
 
 def find_active_or_latest(
-    new_rs: OwnedReplicaSetView | None, old_replica_sets: Sequence[OwnedReplicaSetView]
-) -> OwnedReplicaSetView | None:
+    new_rs: ReplicaSetView | None, old_replica_sets: Sequence[ReplicaSetView]
+) -> ReplicaSetView | None:
     """FindActiveOrLatest (DP-19): the only active RS; with none active, the new RS or else the newest old one.
 
     None when several are active: those need proportional scaling instead.
@@ -653,9 +652,7 @@ def equal_ignore_hash(template1: Mapping[str, Any], template2: Mapping[str, Any]
     return bool(_without_hash_label(template1) == _without_hash_label(template2))
 
 
-def find_new_replica_set(
-    deployment: DeploymentView, replica_sets: Iterable[OwnedReplicaSetView]
-) -> OwnedReplicaSetView | None:
+def find_new_replica_set(deployment: DeploymentView, replica_sets: Iterable[ReplicaSetView]) -> ReplicaSetView | None:
     """FindNewReplicaSet (DP-06): the oldest RS whose template equals the Deployment's, ignoring the hash label.
 
     Several can match (kubernetes#40415, e.g. after a hash function change); taking the oldest is deterministic.
@@ -667,8 +664,8 @@ def find_new_replica_set(
 
 
 def find_old_replica_sets(
-    deployment: DeploymentView, replica_sets: Sequence[OwnedReplicaSetView]
-) -> tuple[list[OwnedReplicaSetView], list[OwnedReplicaSetView]]:
+    deployment: DeploymentView, replica_sets: Sequence[ReplicaSetView]
+) -> tuple[list[ReplicaSetView], list[ReplicaSetView]]:
     """FindOldReplicaSets (DP-06): (old RSs with spec.replicas != 0, all old RSs), in the given order."""
     new_rs = find_new_replica_set(deployment, replica_sets)
     all_old = [rs for rs in replica_sets if new_rs is None or rs.uid != new_rs.uid]

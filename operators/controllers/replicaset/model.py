@@ -95,6 +95,10 @@ class ReplicaSetView(Controllee):
     status: ReplicaSetStatus = field(default_factory=ReplicaSetStatus)
     template: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)  # the pod template
     selector_error: str = ""  # why spec.selector is invalid; the selector is then Nothing (RS-01)
+    # Read by the MiniDeployment controller, which owns MiniReplicaSets: revisions and the desired/max-replicas
+    # bookkeeping live in the annotations (DP-10, DP-12); the new RS is the oldest match (DP-06).
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    creation_timestamp: datetime.datetime | None = None
 
     @classmethod
     def from_body(cls, body: Mapping[str, Any]) -> ReplicaSetView:
@@ -131,6 +135,8 @@ class ReplicaSetView(Controllee):
             deletion_timestamp=parse_time(metadata.get("deletionTimestamp")),
             status=ReplicaSetStatus.from_dict(body.get("status")),
             template=copy.deepcopy(dict(spec.get("template") or {})),  # never share the watch's dicts
+            annotations=dict(metadata.get("annotations") or {}),
+            creation_timestamp=parse_time(metadata.get("creationTimestamp")),
         )
 
 

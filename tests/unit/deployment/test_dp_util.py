@@ -27,7 +27,6 @@ from operators.controllers.deployment.model import (
     DeploymentStrategy,
     DeploymentView,
     IntOrString,
-    OwnedReplicaSetView,
 )
 from operators.controllers.deployment.util import (
     DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY,
@@ -39,7 +38,7 @@ from operators.controllers.deployment.util import (
     REVISION_HISTORY_ANNOTATION,
     TIMED_OUT_REASON,
 )
-from operators.controllers.replicaset.model import ReplicaSetStatus
+from operators.controllers.replicaset.model import ReplicaSetStatus, ReplicaSetView
 from operators.kube.objects import Condition
 from operators.kube.selectors import LabelSelector
 
@@ -93,7 +92,7 @@ def generate_rs(
     created: datetime.datetime | None = None,
     annotations: dict[str, str] | None = None,
     status: ReplicaSetStatus | None = None,
-) -> OwnedReplicaSetView:
+) -> ReplicaSetView:
     """generateRS: an RS with the deployment's template (plus an optional pod-template-hash label), 0 replicas.
 
     Upstream's RS labels and template labels are one shared map, so setting the hash label sets it on both.
@@ -103,7 +102,7 @@ def generate_rs(
     if pod_template_hash is not None:
         labels[HASH] = pod_template_hash
     template["metadata"]["labels"] = labels
-    return OwnedReplicaSetView(
+    return ReplicaSetView(
         namespace=deployment.namespace,
         name=name,
         uid=f"{name}-uid",
@@ -260,7 +259,7 @@ OLD_RS = generate_rs(_OLD_TEMPLATE_DEPLOYMENT, "nginx-old")
         pytest.param([OLD_RS], None, id="Get nil new ReplicaSet"),
     ],
 )
-def test_find_new_replica_set(rs_list: list[OwnedReplicaSetView], expected: OwnedReplicaSetView | None) -> None:
+def test_find_new_replica_set(rs_list: list[ReplicaSetView], expected: ReplicaSetView | None) -> None:
     """TestFindNewReplicaSet (DP-06)."""
     assert util.find_new_replica_set(DEPLOYMENT, rs_list) == expected
 
@@ -285,9 +284,9 @@ _OLD_RS_BEFORE = dataclasses.replace(OLD_RS, creation_timestamp=BEFORE)
     ],
 )
 def test_find_old_replica_sets(
-    rs_list: list[OwnedReplicaSetView],
-    expected: list[OwnedReplicaSetView],
-    expected_require: list[OwnedReplicaSetView],
+    rs_list: list[ReplicaSetView],
+    expected: list[ReplicaSetView],
+    expected_require: list[ReplicaSetView],
 ) -> None:
     """TestFindOldReplicaSets: all old RSs, and those with spec.replicas != 0."""
     require, all_old = util.find_old_replica_sets(DEPLOYMENT, rs_list)
@@ -332,7 +331,7 @@ RS4 = _counted_rs("dropped-rs", 1, 1, None, observed=1)
     ],
 )
 def test_get_replica_count_for_replica_sets(
-    sets: list[OwnedReplicaSetView], expected_count: int, expected_actual: int, expected_terminating: int | None
+    sets: list[ReplicaSetView], expected_count: int, expected_actual: int, expected_terminating: int | None
 ) -> None:
     """TestGetReplicaCountForReplicaSets (DP-28): spec, status and terminating sums."""
     assert util.get_replica_count_for_replica_sets(sets) == expected_count
@@ -875,7 +874,7 @@ def test_set_deployment_revision() -> None:
     assert util.set_deployment_revision({REVISION_ANNOTATION: "2"}, "2") == ({REVISION_ANNOTATION: "2"}, False)
 
 
-def _with_revision(name: str, value: str | None, created: datetime.datetime | None = None) -> OwnedReplicaSetView:
+def _with_revision(name: str, value: str | None, created: datetime.datetime | None = None) -> ReplicaSetView:
     annotations = {} if value is None else {REVISION_ANNOTATION: value}
     return generate_rs(DEPLOYMENT, name, annotations=annotations, created=created)
 
@@ -1078,7 +1077,7 @@ def test_find_active_or_latest_dp_19() -> None:
     assert util.find_active_or_latest(dataclasses.replace(new, replicas=1), [busy]) is None  # several active
 
 
-def _labelled_rs(i: int) -> OwnedReplicaSetView:
+def _labelled_rs(i: int) -> ReplicaSetView:
     return dataclasses.replace(
         generate_rs(DEPLOYMENT, f"test-replicaSet-{i}"),
         namespace="test",
@@ -1102,7 +1101,7 @@ _DEPLOYMENTS = [
         pytest.param(_labelled_rs(4), [], id="GetDeploymentsForReplicaSet for rs-4"),
     ],
 )
-def test_get_deployments_for_replica_set(rs: OwnedReplicaSetView, expect: list[DeploymentView]) -> None:
+def test_get_deployments_for_replica_set(rs: ReplicaSetView, expect: list[DeploymentView]) -> None:
     """TestGetDeploymentsForReplicaSet; upstream's "could not find" error is an empty list."""
     assert util.get_deployments_for_replica_set(_DEPLOYMENTS, rs) == expect
 
@@ -1253,7 +1252,7 @@ def test_deployment_view_from_body_keeps_a_bad_selector_as_nothing() -> None:
 
 
 def test_owned_replica_set_view_from_dict() -> None:
-    view = OwnedReplicaSetView.from_dict(
+    view = ReplicaSetView.from_dict(
         {
             "metadata": {
                 "namespace": "default",
