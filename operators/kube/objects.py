@@ -55,13 +55,18 @@ class Condition:
 
     @classmethod
     def from_dict(cls, body: Mapping[str, Any]) -> Condition:
-        return cls(
-            type=str(body.get("type", "")),
-            status=str(body.get("status", "")),
-            reason=str(body.get("reason") or ""),
-            message=str(body.get("message") or ""),
-            last_transition_time=parse_time(body.get("lastTransitionTime")),
-        )
+        return cls(**cls.fields_from(body))
+
+    @staticmethod
+    def fields_from(body: Mapping[str, Any]) -> dict[str, Any]:
+        """The common fields of a condition body, for `from_dict` here and in kinds that add fields."""
+        return {
+            "type": str(body.get("type", "")),
+            "status": str(body.get("status", "")),
+            "reason": str(body.get("reason") or ""),
+            "message": str(body.get("message") or ""),
+            "last_transition_time": parse_time(body.get("lastTransitionTime")),
+        }
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": self.type, "status": self.status}

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeVar, cast
 
 __all__ = [
     "Everything",
@@ -14,6 +15,7 @@ __all__ = [
     "Nothing",
     "Requirement",
     "is_superset",
+    "read_with_selector_error",
 ]
 
 # "Equals" is what a matchLabels entry becomes (selection.Equals); the rest are matchExpressions operators.
@@ -113,6 +115,30 @@ class LabelSelector:
     def __str__(self) -> str:
         """The string form of labels.Selector.String(), as the scale subresource and `kubectl get -l` use."""
         return ",".join(str(requirement) for requirement in self.requirements)
+
+
+class _SelectingView(Protocol):
+    """A frozen dataclass view of a selecting kind, with a field saying why its selector is invalid."""
+
+    @property
+    def selector_error(self) -> str: ...
+
+
+SV = TypeVar("SV", bound=_SelectingView)
+
+
+def read_with_selector_error(from_dict: Callable[[Mapping[str, Any]], SV], body: Mapping[str, Any]) -> SV:
+    """Read `body` with `from_dict`; a selector the API would reject becomes Nothing plus `selector_error`.
+
+    What a cache stores for a selecting kind (a ReplicaSet, a Deployment), so that one malformed object can
+    break neither the cache nor the other objects: its controller reports the error instead (RS-01).
+    """
+    try:
+        return from_dict(body)
+    except InvalidSelectorError as error:
+        spec = dict(body.get("spec") or {}, selector=None)
+        view: Any = from_dict({**body, "spec": spec})  # a dataclass, which the protocol cannot say
+        return cast(SV, dataclasses.replace(view, selector_error=str(error)))
 
 
 Everything = LabelSelector()

@@ -7,14 +7,13 @@ body exactly as the Go controller reads a Deployment, with the apps/v1 defaults 
 from __future__ import annotations
 
 import copy
-import dataclasses
 import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 from operators.kube.objects import Condition, format_time, parse_time
-from operators.kube.selectors import InvalidSelectorError, LabelSelector, Nothing
+from operators.kube.selectors import LabelSelector, Nothing, read_with_selector_error
 
 __all__ = [
     "API_VERSION",
@@ -98,14 +97,7 @@ class DeploymentCondition(Condition):
 
     @classmethod
     def from_dict(cls, body: Mapping[str, Any]) -> DeploymentCondition:
-        return cls(
-            type=str(body.get("type", "")),
-            status=str(body.get("status", "")),
-            reason=str(body.get("reason") or ""),
-            message=str(body.get("message") or ""),
-            last_transition_time=parse_time(body.get("lastTransitionTime")),
-            last_update_time=parse_time(body.get("lastUpdateTime")),
-        )
+        return cls(**Condition.fields_from(body), last_update_time=parse_time(body.get("lastUpdateTime")))
 
     def to_dict(self) -> dict[str, Any]:
         out = Condition.to_dict(self)
@@ -197,12 +189,7 @@ class DeploymentView:
     @classmethod
     def from_body(cls, body: Mapping[str, Any]) -> DeploymentView:
         """Read a MiniDeployment body; an invalid selector becomes Nothing plus `selector_error` instead of raising."""
-        try:
-            return cls.from_dict(body)
-        except InvalidSelectorError as error:
-            spec = dict(body.get("spec") or {}, selector=None)
-            view = cls.from_dict({**body, "spec": spec})
-            return dataclasses.replace(view, selector_error=str(error))
+        return read_with_selector_error(cls.from_dict, body)
 
     @classmethod
     def from_dict(cls, body: Mapping[str, Any]) -> DeploymentView:

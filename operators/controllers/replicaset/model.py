@@ -7,14 +7,13 @@ MiniReplicaSet body exactly as the Go controller reads a ReplicaSet.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from operators.kube.objects import Condition, Controllee, OwnerReference, parse_time
-from operators.kube.selectors import InvalidSelectorError, LabelSelector, Nothing
+from operators.kube.selectors import LabelSelector, Nothing, read_with_selector_error
 
 __all__ = [
     "API_VERSION",
@@ -106,12 +105,7 @@ class ReplicaSetView(Controllee):
 
         This is what the cache stores, so a malformed object cannot break the cache or the other objects.
         """
-        try:
-            return cls.from_dict(body)
-        except InvalidSelectorError as error:
-            spec = dict(body.get("spec") or {}, selector=None)
-            view = cls.from_dict({**body, "spec": spec})
-            return dataclasses.replace(view, selector_error=str(error))
+        return read_with_selector_error(cls.from_dict, body)
 
     @classmethod
     def from_dict(cls, body: Mapping[str, Any]) -> ReplicaSetView:
