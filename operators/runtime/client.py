@@ -36,6 +36,7 @@ __all__ = [
     "PatchType",
     "RequestObserver",
     "bearer_token",
+    "describe_error",
     "load_configuration",
 ]
 
@@ -253,6 +254,17 @@ class KubeClient:
     def _observe(self, method: str, code: str, started: float) -> None:
         if self.observer is not None:
             self.observer(method, code, time.monotonic() - started)
+
+
+def describe_error(error: BaseException) -> str:
+    """One log line for an expected failure: an API error's message, else its type and text (`TimeoutError`).
+
+    A lost connection is an event, not a bug: callers log this instead of a stack trace.
+    """
+    if isinstance(error, ApiError):
+        return str(error)
+    text = str(error)
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def _stop_trusting_env(api: k8s_client.ApiClient) -> None:

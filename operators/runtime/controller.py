@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from operators.runtime.client import CONNECTION_ERRORS, ApiError
+from operators.runtime.client import CONNECTION_ERRORS, ApiError, describe_error
 from operators.runtime.informers import Informer
 from operators.runtime.metrics import Metrics
 from operators.runtime.workqueue import ShutDown, WorkQueue
@@ -142,5 +142,5 @@ class Controller:
 
 
 def _describe(error: Exception) -> str:
-    text = str(error)
-    return text if isinstance(error, ApiError | SyncError) and text else f"{type(error).__name__}: {text}".rstrip(": ")
+    """A SyncError says what failed in its own words; everything else as `describe_error` puts it."""
+    return str(error) if isinstance(error, SyncError) and str(error) else describe_error(error)

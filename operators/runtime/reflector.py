@@ -25,7 +25,7 @@ import random
 from collections.abc import Mapping
 from typing import Any, Generic, TypeVar
 
-from operators.runtime.client import CONNECTION_ERRORS, ApiError, KubeClient
+from operators.runtime.client import CONNECTION_ERRORS, ApiError, KubeClient, describe_error
 from operators.runtime.informers import Informer, View
 
 __all__ = ["Backoff", "Reflector"]
@@ -126,7 +126,7 @@ class Reflector(Generic[V]):
                 continue
             except RETRYABLE as error:
                 delay = self.backoff.next()
-                logger.warning("reflector %s: %s; retrying in %.1f s", self.name, _describe(error), delay)
+                logger.warning("reflector %s: %s; retrying in %.1f s", self.name, describe_error(error), delay)
                 await asyncio.sleep(delay)
                 continue
             # A watch that ended at once without a single event: do not spin against a server that does this.
@@ -198,9 +198,3 @@ class Reflector(Generic[V]):
 
     def _query(self, **extra: str) -> dict[str, str]:
         return {key: value for key, value in {**self.selectors, **extra}.items() if value}
-
-
-def _describe(error: BaseException) -> str:
-    """One line for an expected failure: a lost connection is an event, not a stack trace."""
-    text = str(error) or type(error).__name__
-    return f"{type(error).__name__}: {text}" if not isinstance(error, ApiError) else text
