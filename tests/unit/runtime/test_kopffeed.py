@@ -20,7 +20,7 @@ from operators.runtime import kopffeed
 from operators.runtime.client import KubeClient
 from operators.runtime.informers import Informer
 from operators.runtime.kopffeed import KopfFeed
-from tests.unit.runtime.fakeapi import FakeApiServer, eventually, kube_client
+from tests.unit.runtime.fakeapi import FakeApiServer, eventually
 
 PODS = Resource("", "v1", "pods")
 METADATA_ONLY = "as=PartialObjectMetadataList"
@@ -45,21 +45,6 @@ class Feed:
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(kopffeed, "SYNC_RETRY", 0.01)
     monkeypatch.setattr(kopffeed, "RELIST_SETTLE", 0.05)
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeApiServer]:
-    server = FakeApiServer()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-async def client(fake: FakeApiServer) -> AsyncIterator[KubeClient]:
-    kube = kube_client(fake)
-    yield kube
-    await kube.close()
 
 
 @asynccontextmanager

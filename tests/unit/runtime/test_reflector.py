@@ -88,21 +88,6 @@ def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.name == LOGGER and r.levelno == logging.WARNING]
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeApiServer]:
-    server = FakeApiServer()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-async def client(fake: FakeApiServer) -> AsyncIterator[KubeClient]:
-    kube = kube_client(fake)
-    yield kube
-    await kube.close()
-
-
 async def synced_and_watching(fake: FakeApiServer, recorder: Recorder, watches: int = 1) -> None:
     await eventually(recorder.informer.has_synced, what="informer synced")
     await eventually(lambda: fake.open_watches == watches, what=f"{watches} open watch(es)")
