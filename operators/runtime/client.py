@@ -118,7 +118,6 @@ class KubeClient:
         qps: float | None = None,
         burst: int | None = None,
         timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 (the client's per-request limit, not this call's)
-        observer: RequestObserver | None = None,
     ) -> KubeClient:
         configuration = await load_configuration(kubeconfig=kubeconfig, context=context)
         # Same size as the semaphore: a request holding a slot never waits for a connection.
@@ -126,7 +125,7 @@ class KubeClient:
         api = k8s_client.ApiClient(configuration)
         if not configuration.proxy and not urllib.request.getproxies():
             _stop_trusting_env(api)
-        return cls(api, max_concurrency=max_concurrency, qps=qps, burst=burst, timeout=timeout, observer=observer)
+        return cls(api, max_concurrency=max_concurrency, qps=qps, burst=burst, timeout=timeout)
 
     @property
     def host(self) -> str:

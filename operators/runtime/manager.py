@@ -146,10 +146,6 @@ class Manager:
         """The running /metrics server (None when off), with the port it bound."""
         return self._metrics_server
 
-    def feed(self, resource: Resource) -> KopfFeed | None:
-        """The Kopf feed of a primary resource (tests prune through it)."""
-        return self._kopf_feeds.get(resource)
-
     # --- running -----------------------------------------------------------------------------------------------
 
     async def start(self) -> None:
