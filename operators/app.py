@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import kopf
 
+from operators.controllers.deployment.controller import DeploymentController
 from operators.controllers.replicaset.controller import ReplicaSetController
 from operators.runtime.manager import Manager, Options
 
@@ -19,6 +20,7 @@ async def build_manager(options: Options | None = None) -> Manager:
     """The client, then a manager with every controller set up on it; `serve()` runs it."""
     manager = await Manager.connect(options)
     ReplicaSetController.setup(manager)
+    DeploymentController.setup(manager)
     return manager
 
 

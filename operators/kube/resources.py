@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["LEASES", "MINIREPLICASETS", "NAMESPACES", "NODES", "PODS", "Resource"]
+__all__ = ["LEASES", "MINIDEPLOYMENTS", "MINIREPLICASETS", "NAMESPACES", "NODES", "PODS", "Resource"]
 
 
 @dataclass(frozen=True)
@@ -37,3 +37,4 @@ NODES = Resource("", "v1", "nodes", namespaced=False)
 NAMESPACES = Resource("", "v1", "namespaces", namespaced=False)
 LEASES = Resource("coordination.k8s.io", "v1", "leases")
 MINIREPLICASETS = Resource("minik8s.dev", "v1", "minireplicasets")
+MINIDEPLOYMENTS = Resource("minik8s.dev", "v1", "minideployments")

@@ -75,7 +75,12 @@ class ApiError(Exception):
 
     @property
     def conflict(self) -> bool:
+        """409: a stale resourceVersion precondition (Conflict), or a create of an existing name (AlreadyExists)."""
         return self.status == 409
+
+    @property
+    def already_exists(self) -> bool:
+        return self.status == 409 and self.reason == "AlreadyExists"
 
     @property
     def invalid(self) -> bool:

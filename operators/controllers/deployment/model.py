@@ -119,6 +119,11 @@ class DeploymentStatus:
     terminating_replicas: int | None = None
     collision_count: int | None = None
     conditions: tuple[DeploymentCondition, ...] = ()
+    # Not in apps/v1: the selector as a string (the /scale subresource's labelSelectorPath and the -o wide
+    # SELECTOR column) and "ready/desired" for the READY column, which kubectl computes for a Deployment and a
+    # printer column cannot.
+    selector: str = ""
+    ready_text: str = ""
 
     @classmethod
     def from_dict(cls, body: Mapping[str, Any] | None) -> DeploymentStatus:
@@ -134,24 +139,25 @@ class DeploymentStatus:
             terminating_replicas=None if terminating is None else int(terminating),
             collision_count=None if collisions is None else int(collisions),
             conditions=tuple(DeploymentCondition.from_dict(c) for c in body.get("conditions") or ()),
+            selector=str(body.get("selector") or ""),
+            ready_text=str(body.get("readyText") or ""),
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """The status body to write; the subresource replaces the whole status, so every set field is present."""
-        out: dict[str, Any] = {
+        """The status body to write as a JSON merge patch: every field present, an unset pointer as null (removed)."""
+        return {
             "observedGeneration": self.observed_generation,
             "replicas": self.replicas,
             "updatedReplicas": self.updated_replicas,
             "readyReplicas": self.ready_replicas,
             "availableReplicas": self.available_replicas,
             "unavailableReplicas": self.unavailable_replicas,
+            "terminatingReplicas": self.terminating_replicas,
+            "collisionCount": self.collision_count,
             "conditions": [c.to_dict() for c in self.conditions],
+            "selector": self.selector or None,
+            "readyText": self.ready_text or None,
         }
-        if self.terminating_replicas is not None:
-            out["terminatingReplicas"] = self.terminating_replicas
-        if self.collision_count is not None:
-            out["collisionCount"] = self.collision_count
-        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +186,8 @@ class DeploymentView:
     paused: bool = False
     status: DeploymentStatus = field(default_factory=DeploymentStatus)
     selector_error: str = ""  # why spec.selector is invalid; the selector is then Nothing
+    # spec.selector as written: the new ReplicaSet's selector is this plus the pod-template-hash label (DP-08).
+    selector_spec: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def key(self) -> str:
@@ -217,4 +225,5 @@ class DeploymentView:
             progress_deadline_seconds=DEFAULT_PROGRESS_DEADLINE_SECONDS if deadline is None else int(deadline),
             paused=bool(spec.get("paused", False)),
             status=DeploymentStatus.from_dict(body.get("status")),
+            selector_spec=copy.deepcopy(dict(spec.get("selector") or {})),
         )
