@@ -1,11 +1,13 @@
-"""The demo: the local cluster, the CRDs, the operator, and a MiniReplicaSet converging and self-healing.
+"""The demo: the local cluster, the CRDs, the operator, a MiniReplicaSet self-healing, a MiniDeployment rolling out.
 
 `make demo` brings the cluster up first, then runs `python -m operators.demo`, which narrates each step and
-shows the same `kubectl` output a user would see.
+shows the same `kubectl` output a user would see, `kubectl mini rollout` included (the plugin is found on
+PATH as `kubectl-mini`, as kubectl finds every plugin).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -30,6 +32,7 @@ def main() -> int:
     step("Installing the CRDs (generated from the pydantic models in operators/api)")
     kubectl("apply", "--server-side", "--force-conflicts", "-f", str(REPO / "crds"))
     kubectl("wait", "--for=condition=Established", "crd/minireplicasets.minik8s.dev", "--timeout=60s")
+    kubectl("wait", "--for=condition=Established", "crd/minideployments.minik8s.dev", "--timeout=60s")
 
     step("Starting the operator: python -m operators run")
     log = cluster.layout.logs / "operator.log"
@@ -54,13 +57,15 @@ def main() -> int:
         print(f"  operator pid {operator.pid}, healthy at {liveness}, logging to {log}")
         print(f"  metrics: curl http://127.0.0.1:{METRICS_PORT}/metrics   (workqueue_*, controller_runtime_*, ...)")
         run_story(cluster, kubectl)
+        run_deployment_story(cluster, kubectl)
     finally:
         operator.terminate()
         operator.wait(timeout=30)
     step("Done")
     print(f"The operator has stopped; its log is {log}. The cluster and the '{NAMESPACE}' namespace stay up:")
     print("\n".join(f"  {line}" for line in cluster.env_lines()))
-    print(f"  kubectl get mrs,pods -n {NAMESPACE}      # then: python -m operators run   to serve them again")
+    print(f"  kubectl get md,mrs,pods -n {NAMESPACE}   # then: python -m operators run   to serve them again")
+    print(f"  PATH=$PWD/.venv/bin:$PATH kubectl mini rollout history md/{DEPLOYMENT} -n {NAMESPACE}")
     return 0
 
 
@@ -97,6 +102,47 @@ def run_story(cluster: Cluster, kubectl: Callable[..., str]) -> None:
     )
 
 
+DEPLOYMENT = "nginx-deployment"
+
+
+def run_deployment_story(cluster: Cluster, kubectl: Callable[..., str]) -> None:
+    """A MiniDeployment: roll out, roll out a new image, follow it, read the history, roll back."""
+    rollout = _kubectl_mini(cluster)
+    step("Applying examples/minideployment.yaml: a MiniDeployment with 3 replicas, rolling update 25%/25%")
+    kubectl("apply", "-n", NAMESPACE, "-f", str(REPO / "examples" / "minideployment.yaml"))
+    rollout("rollout", "status", f"md/{DEPLOYMENT}", "-n", NAMESPACE, "--timeout=60s")
+    print(kubectl("get", "md,mrs", "-n", NAMESPACE, "-l", "app=nginx", "-o", "wide"))
+
+    step("Rolling out a new image, and following it: kubectl mini rollout status md/nginx-deployment")
+    kubectl("annotate", "md", DEPLOYMENT, "-n", NAMESPACE, "--overwrite", "kubernetes.io/change-cause=pause 3.9")
+    image = {"spec": {"template": {"spec": {"containers": [{"name": "nginx", "image": "registry.k8s.io/pause:3.9"}]}}}}
+    kubectl("patch", "md", DEPLOYMENT, "-n", NAMESPACE, "--type=merge", "-p", json.dumps(image))
+    rollout("rollout", "status", f"md/{DEPLOYMENT}", "-n", NAMESPACE, "--timeout=60s")
+    print(kubectl("get", "mrs", "-n", NAMESPACE, "-l", "app=nginx", "-o", "wide"))
+
+    step("The rollout history: one revision per MiniReplicaSet, with its change-cause")
+    rollout("rollout", "history", f"md/{DEPLOYMENT}", "-n", NAMESPACE)
+
+    step("Rolling back: kubectl mini rollout undo md/nginx-deployment")
+    rollout("rollout", "undo", f"md/{DEPLOYMENT}", "-n", NAMESPACE)
+    rollout("rollout", "status", f"md/{DEPLOYMENT}", "-n", NAMESPACE, "--timeout=60s")
+    rollout("rollout", "history", f"md/{DEPLOYMENT}", "-n", NAMESPACE)
+    print(kubectl("get", "md,mrs", "-n", NAMESPACE, "-l", "app=nginx", "-o", "wide"))
+
+    step("The MiniDeployment's events")
+    print(
+        kubectl(
+            "get",
+            "events",
+            "-n",
+            NAMESPACE,
+            "--field-selector",
+            "involvedObject.kind=MiniDeployment",
+            "--sort-by=.metadata.creationTimestamp",
+        )
+    )
+
+
 def converge(kubectl: Callable[..., str], replicas: int, gone: str = "") -> None:
     """Wait until the MiniReplicaSet reports `replicas` ready pods, then show it and its pods."""
 
@@ -123,6 +169,23 @@ def wait_until(probe: Callable[[], bool], what: str, timeout: float = 60) -> Non
         if time.monotonic() > deadline:
             raise SystemExit(f"demo: timed out after {timeout:.0f}s waiting for {what}")
         time.sleep(0.3)
+
+
+def _kubectl_mini(cluster: Cluster) -> Callable[..., None]:
+    """`kubectl mini ...`: the pinned kubectl, with this project's `kubectl-mini` plugin first on PATH.
+
+    Its output goes straight to the terminal, so `rollout status` is seen following the rollout line by line.
+    """
+    path = os.pathsep.join([str(Path(sys.executable).parent), str(cluster.bin), os.environ.get("PATH", "")])
+    env = dict(os.environ, PATH=path, KUBECONFIG=str(cluster.layout.kubeconfig))
+
+    def kubectl_mini(*args: str) -> None:
+        sys.stdout.flush()
+        result = subprocess.run([str(cluster.bin / "kubectl"), "mini", *args], env=env, timeout=120)
+        if result.returncode != 0:
+            raise SystemExit(f"demo: kubectl mini {' '.join(args)} failed (exit {result.returncode})")
+
+    return kubectl_mini
 
 
 def _kubectl(cluster: Cluster) -> Callable[..., str]:
