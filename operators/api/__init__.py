@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from operators.api.crdinfo import GROUP, VERSION, CRDInfo
+from operators.api.deployment import MiniDeployment, MiniDeploymentSpec, MiniDeploymentStatus
 from operators.api.meta import CustomResource
 from operators.api.replicaset import MiniReplicaSet, MiniReplicaSetSpec, MiniReplicaSetStatus
 
@@ -12,12 +13,15 @@ __all__ = [
     "VERSION",
     "CRDInfo",
     "CustomResource",
+    "MiniDeployment",
+    "MiniDeploymentSpec",
+    "MiniDeploymentStatus",
     "MiniReplicaSet",
     "MiniReplicaSetSpec",
     "MiniReplicaSetStatus",
 ]
 
-KINDS: tuple[type[CustomResource], ...] = (MiniReplicaSet,)
+KINDS: tuple[type[CustomResource], ...] = (MiniReplicaSet, MiniDeployment)
 """Every kind the operators serve; `python -m operators.api.crdgen` writes one CRD for each.
 To add a kind: write its root model (a CustomResource with a `crd` CRDInfo) in its own module, then
 list it here and regenerate crds/."""

@@ -2,28 +2,37 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from operators.api.crdinfo import CRDInfo, Rule, cel, list_map
 
 __all__ = [
+    "INT_OR_PERCENT_VALID",
     "LABEL_KEYS_VALID",
     "LABEL_KEY_VALID",
     "LABEL_VALUE_PATTERN",
     "LABEL_VALUE_VALID",
     "MAX_LABELS",
     "MAX_SELECTOR_TERMS",
+    "NON_NEGATIVE",
+    "PERCENT_AT_MOST_100",
+    "PERCENT_MESSAGE",
+    "PERCENT_PATTERN",
+    "PERCENT_UP_TO_100_PATTERN",
     "SELECTOR_IMMUTABLE",
     "SELECTOR_MATCHES_TEMPLATE",
     "SELECTOR_NOT_EMPTY",
     "Condition",
     "Container",
     "CustomResource",
+    "IntOrPercent",
+    "IntOrPercentUpTo100",
     "IntOrString",
     "KubeModel",
     "LabelKey",
@@ -31,6 +40,7 @@ __all__ = [
     "LabelSelectorRequirement",
     "LabelValue",
     "Labels",
+    "NonNegativeInt",
     "PodSpec",
     "PodTemplateMetadata",
     "PodTemplateSpec",
@@ -145,6 +155,80 @@ none of it. The same values are refused; only the wording differs ("should match
 
 IntOrString = Annotated[int | str, Field(json_schema_extra={"x-kubernetes-int-or-string": True})]
 """An integer or a string such as "25%" (intstr.IntOrString), for fields like maxSurge or targetPort."""
+
+# --- Counts and percentages: upstream's checks, in upstream's words ---
+#
+# A schema `minimum: 0` would refuse a negative count as well, but in the OpenAPI validator's words ("should be
+# greater than or equal to 0"); a CEL rule can say what apps/v1 says. The pydantic validators mirror the rules,
+# so that the models refuse what the API server refuses.
+
+NON_NEGATIVE = Rule(rule="self >= 0", message="must be greater than or equal to 0")
+"""On an integer: upstream ValidateNonnegativeField."""
+
+PERCENT_PATTERN = r"^[0-9]+%$"
+"""Upstream's percentFmt, anchored: what validation.IsValidPercent accepts ("25%", "0%", "007%")."""
+
+PERCENT_MESSAGE = (
+    "a valid percent string must be a numeric string followed by an ending '%' "
+    "(e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')"
+)
+"""IsValidPercent's message, RegexError's double space included."""
+
+INT_OR_PERCENT_VALID = (
+    Rule(rule=f"type(self) != string || self.matches('{PERCENT_PATTERN}')", message=PERCENT_MESSAGE),
+    Rule(rule="type(self) != int || self >= 0", message=NON_NEGATIVE.message),
+)
+"""On an int-or-string (`self` is an int or a string in CEL): upstream ValidatePositiveIntOrPercent, a
+non-negative integer or a percentage."""
+
+PERCENT_UP_TO_100_PATTERN = r"^0*([0-9]{1,2}|100)%$"
+"""A well-formed percentage of at most 100%: leading zeros aside, at most two digits, or 100. A regex rather
+than CEL's int(), which fails on "99999999999999999999%" where upstream simply finds it over 100%."""
+
+PERCENT_AT_MOST_100 = Rule(
+    rule=f"type(self) != string || !self.matches('{PERCENT_PATTERN}') || self.matches('{PERCENT_UP_TO_100_PATTERN}')",
+    message="must not be greater than 100%",
+)
+"""On an int-or-string: upstream IsNotMoreThan100Percent (integers are not bounded)."""
+
+
+def _non_negative(value: int) -> int:
+    if value < 0:
+        raise ValueError(NON_NEGATIVE.message)
+    return value
+
+
+def _int_or_percent(value: int | str) -> int | str:
+    if isinstance(value, str) and not re.fullmatch(PERCENT_PATTERN, value):
+        raise ValueError(PERCENT_MESSAGE)
+    if isinstance(value, int) and value < 0:
+        raise ValueError(NON_NEGATIVE.message)
+    return value
+
+
+def _percent_at_most_100(value: int | str) -> int | str:
+    if isinstance(value, str) and int(value[:-1]) > 100:
+        raise ValueError(PERCENT_AT_MOST_100.message)
+    return value
+
+
+NonNegativeInt = Annotated[int, AfterValidator(_non_negative), Field(json_schema_extra=cel(NON_NEGATIVE))]
+"""A count that may not be negative (replicas, minReadySeconds, ...), refused in upstream's words."""
+
+IntOrPercent = Annotated[
+    int | str,
+    AfterValidator(_int_or_percent),
+    Field(json_schema_extra={"x-kubernetes-int-or-string": True, **cel(*INT_OR_PERCENT_VALID)}),
+]
+"""A non-negative integer or a percentage such as "25%" (a maxSurge)."""
+
+IntOrPercentUpTo100 = Annotated[
+    int | str,
+    AfterValidator(_int_or_percent),
+    AfterValidator(_percent_at_most_100),
+    Field(json_schema_extra={"x-kubernetes-int-or-string": True, **cel(*INT_OR_PERCENT_VALID, PERCENT_AT_MOST_100)}),
+]
+"""A non-negative integer or a percentage of at most 100% (a maxUnavailable)."""
 
 
 class LabelSelectorRequirement(KubeModel):

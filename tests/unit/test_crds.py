@@ -10,14 +10,28 @@ import pytest
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from operators.api import KINDS, CustomResource, MiniReplicaSet, crdgen
+from operators.api import KINDS, CustomResource, MiniDeployment, MiniDeploymentSpec, MiniReplicaSet, crdgen
 from operators.api.crdinfo import CRDInfo, Rule, cel
+from operators.api.deployment import (
+    BOTH_NOT_ZERO,
+    NON_ZERO_PATTERN,
+    PROGRESS_DEADLINE_AFTER_MIN_READY,
+    ROLLING_UPDATE_ONLY_FOR_ROLLING_UPDATE,
+)
 from operators.api.meta import (
+    INT_OR_PERCENT_VALID,
     LABEL_KEY_VALID,
     LABEL_KEYS_VALID,
     LABEL_VALUE_PATTERN,
     LABEL_VALUE_VALID,
     MAX_LABELS,
+    NON_NEGATIVE,
+    PERCENT_AT_MOST_100,
+    PERCENT_PATTERN,
+    PERCENT_UP_TO_100_PATTERN,
+    SELECTOR_IMMUTABLE,
+    SELECTOR_MATCHES_TEMPLATE,
+    SELECTOR_NOT_EMPTY,
     IntOrString,
     KubeModel,
     LabelSelectorRequirement,
@@ -25,6 +39,7 @@ from operators.api.meta import (
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "minireplicaset.yaml"
+MD_EXAMPLE = ROOT / "examples" / "minideployment.yaml"
 
 
 # --- A small checker for the structural-schema rules of apiextensions.k8s.io/v1 ---------------------------
@@ -132,10 +147,12 @@ def test_committed_crds_match_the_models() -> None:
 
 
 def test_check_reports_drift_missing_and_stale_files(tmp_path: Path) -> None:
-    assert crdgen.check(tmp_path) == [f"{tmp_path / crdgen.filename(MiniReplicaSet)}: missing"]
-    (written,) = crdgen.write(tmp_path)
+    assert crdgen.check(tmp_path) == [f"{tmp_path / crdgen.filename(kind)}: missing" for kind in KINDS]
+    written = crdgen.write(tmp_path)
+    assert [path.name for path in written] == [crdgen.filename(kind) for kind in KINDS]
     assert crdgen.check(tmp_path) == []
-    written.write_text(written.read_text().replace("shortNames:\n    - mrs", "shortNames:\n    - rs"))
+    rs_file = tmp_path / crdgen.filename(MiniReplicaSet)
+    rs_file.write_text(rs_file.read_text().replace("shortNames:\n    - mrs", "shortNames:\n    - rs"))
     (stale,) = crdgen.check(tmp_path)
     assert "out of date with the models" in stale
     assert "-    - rs\n+    - mrs" in stale
@@ -482,3 +499,241 @@ def test_model_rejects_what_the_schema_rejects(path: tuple[str, ...], value: Any
     parent[path[-1]] = value
     with pytest.raises(ValidationError):
         MiniReplicaSet.model_validate(document)
+
+
+# --- MiniDeployment: what kubectl users and DP-05 expect ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def md_crd() -> dict[str, Any]:
+    return crdgen.crd_for(MiniDeployment)
+
+
+def test_drift_check_covers_the_minideployment_crd(tmp_path: Path) -> None:
+    crdgen.write(tmp_path)
+    md_file = tmp_path / crdgen.filename(MiniDeployment)
+    assert md_file.name == "minideployments.minik8s.dev.yaml"
+    md_file.write_text(md_file.read_text().replace("maxSurge: 25%", "maxSurge: 50%"))
+    (stale,) = crdgen.check(tmp_path)
+    assert stale.startswith(f"{md_file}: out of date with the models")
+    assert "-                    maxSurge: 50%\n+                    maxSurge: 25%" in stale
+
+
+def test_md_names_columns_and_scale(md_crd: dict[str, Any]) -> None:
+    names = md_crd["spec"]["names"]
+    assert (names["kind"], names["plural"], names["singular"]) == (
+        "MiniDeployment",
+        "minideployments",
+        "minideployment",
+    )
+    assert (names["shortNames"], names["categories"]) == (["md"], ["all", "mini"])
+    version = md_crd["spec"]["versions"][0]
+    columns = [(column["name"].upper(), column.get("priority", 0)) for column in version["additionalPrinterColumns"]]
+    # `kubectl get deploy` and `kubectl get deploy -o wide`.
+    assert [name for name, priority in columns if not priority] == ["READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+    assert [name for name, priority in columns if priority] == ["CONTAINERS", "IMAGES", "SELECTOR"]
+    paths = {column["name"].upper(): column["jsonPath"] for column in version["additionalPrinterColumns"]}
+    assert paths["READY"] == ".status.readyText"
+    assert paths["UP-TO-DATE"] == ".status.updatedReplicas"
+    assert paths["AVAILABLE"] == ".status.availableReplicas"
+    assert paths["SELECTOR"] == ".status.selector"
+    assert version["subresources"] == {
+        "status": {},
+        "scale": {
+            "specReplicasPath": ".spec.replicas",
+            "statusReplicasPath": ".status.replicas",
+            "labelSelectorPath": ".status.selector",
+        },
+    }
+
+
+def test_md_selector_rules_are_the_replicasets(md_crd: dict[str, Any]) -> None:
+    """Selector immutable, not empty, matching the template: the very rules of the MiniReplicaSet."""
+    assert rules_at(md_crd, "spec", "selector") == [SELECTOR_IMMUTABLE.to_dict(), SELECTOR_NOT_EMPTY.to_dict()]
+    assert rules_at(md_crd, "spec") == [
+        SELECTOR_MATCHES_TEMPLATE.to_dict(),
+        PROGRESS_DEADLINE_AFTER_MIN_READY.to_dict(),
+    ]
+    assert node_at(md_crd, "spec", "template", "spec", "restartPolicy")["enum"] == ["Always"]
+    for path in LABEL_MAPS:
+        assert rules_at(md_crd, *path) == [LABEL_KEYS_VALID.to_dict()]
+
+
+def test_md_strategy_rules(md_crd: dict[str, Any]) -> None:
+    """ValidateDeploymentStrategy and ValidateRollingUpdateDeployment, in upstream's words."""
+    assert rules_at(md_crd, "spec", "strategy") == [ROLLING_UPDATE_ONLY_FOR_ROLLING_UPDATE.to_dict()]
+    assert ROLLING_UPDATE_ONLY_FOR_ROLLING_UPDATE.reason == "FieldValueForbidden"
+    assert node_at(md_crd, "spec", "strategy", "type")["enum"] == ["Recreate", "RollingUpdate"]
+    rolling = ("spec", "strategy", "rollingUpdate")
+    assert rules_at(md_crd, *rolling) == [BOTH_NOT_ZERO.to_dict()]
+    assert BOTH_NOT_ZERO.field_path == ".maxUnavailable"
+    surge = node_at(md_crd, *rolling, "maxSurge")
+    assert surge["x-kubernetes-int-or-string"] is True and "type" not in surge
+    assert surge["x-kubernetes-validations"] == [rule.to_dict() for rule in INT_OR_PERCENT_VALID]
+    unavailable = node_at(md_crd, *rolling, "maxUnavailable")
+    assert unavailable["x-kubernetes-validations"] == [
+        *(rule.to_dict() for rule in INT_OR_PERCENT_VALID),
+        PERCENT_AT_MOST_100.to_dict(),
+    ]
+
+
+@pytest.mark.parametrize("field", ["replicas", "minReadySeconds", "revisionHistoryLimit", "progressDeadlineSeconds"])
+def test_md_counts_are_non_negative_in_upstreams_words(md_crd: dict[str, Any], field: str) -> None:
+    """ValidateNonnegativeField's "must be greater than or equal to 0", where a `minimum` would say "should be"."""
+    node = node_at(md_crd, "spec", field)
+    assert node["x-kubernetes-validations"] == [NON_NEGATIVE.to_dict()]
+    assert "minimum" not in node
+
+
+def test_md_defaults_are_set_defaults_deployment(md_crd: dict[str, Any]) -> None:
+    """DP-05. rollingUpdate has no default of its own: it would land on a Recreate strategy too (see
+    DeploymentStrategy); the whole strategy's default carries it."""
+    defaults = {name: prop.get("default") for name, prop in node_at(md_crd, "spec")["properties"].items()}
+    assert defaults == {
+        "replicas": 1,
+        "selector": None,
+        "template": None,
+        "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}},
+        "minReadySeconds": 0,
+        "revisionHistoryLimit": 10,
+        "paused": False,
+        "progressDeadlineSeconds": 600,
+    }
+    assert node_at(md_crd, "spec")["required"] == ["selector", "template"]
+    assert node_at(md_crd, "spec", "strategy", "type")["default"] == "RollingUpdate"
+    assert "default" not in node_at(md_crd, "spec", "strategy", "rollingUpdate")
+    for field in ("maxSurge", "maxUnavailable"):
+        assert node_at(md_crd, "spec", "strategy", "rollingUpdate", field)["default"] == "25%"
+
+
+def test_md_status_is_deployment_status_plus_selector_and_ready_text(md_crd: dict[str, Any]) -> None:
+    status = node_at(md_crd, "status")["properties"]
+    assert set(status) == {
+        "observedGeneration",
+        "replicas",
+        "updatedReplicas",
+        "readyReplicas",
+        "availableReplicas",
+        "unavailableReplicas",
+        "terminatingReplicas",
+        "conditions",
+        "collisionCount",
+        "selector",
+        "readyText",
+    }
+    assert status["selector"]["type"] == status["readyText"]["type"] == "string"
+    conditions = status["conditions"]
+    assert conditions["x-kubernetes-list-map-keys"] == ["type"]
+    assert set(conditions["items"]["properties"]) == {
+        "type",
+        "status",
+        "lastUpdateTime",
+        "lastTransitionTime",
+        "reason",
+        "message",
+    }
+    last_update = conditions["items"]["properties"]["lastUpdateTime"]
+    assert (last_update["type"], last_update["format"]) == ("string", "date-time")
+
+
+# upstream getIntOrPercentValue(intstr.FromString(s)) == 0, in Go's terms: a percentage's number, else
+# strconv.Atoi(s), which is 0 on error.
+def go_int_or_percent_value(value: str) -> int:
+    if re.fullmatch(PERCENT_PATTERN, value):
+        return int(value[:-1])
+    return int(value) if re.fullmatch(r"[+-]?[0-9]+", value) else 0
+
+
+@pytest.mark.parametrize(
+    "value", ["0", "00", "0%", "000%", "1", "+1", "-1", "-0", "10%", "010%", "abc", "1abc", "", "%", "5 ", "1_0"]
+)
+def test_non_zero_pattern_is_get_int_or_percent_value(value: str) -> None:
+    """BOTH_NOT_ZERO's regex reads a string as upstream's getIntOrPercentValue does (zero or not)."""
+    assert bool(re.fullmatch(NON_ZERO_PATTERN, value)) == (go_int_or_percent_value(value) != 0)
+
+
+@pytest.mark.parametrize(
+    "value", ["0%", "1%", "99%", "100%", "0100%", "101%", "120%", "1000%", "00099%", "99999999999999999999999%"]
+)
+def test_percent_up_to_100_pattern_is_is_not_more_than_100_percent(value: str) -> None:
+    """PERCENT_AT_MOST_100's regex agrees with upstream IsNotMoreThan100Percent on well-formed percentages."""
+    assert bool(re.fullmatch(PERCENT_UP_TO_100_PATTERN, value)) == (int(value[:-1]) <= 100)
+
+
+def md_example() -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load(MD_EXAMPLE.read_text())
+    return document
+
+
+def test_md_example_round_trips_through_the_model() -> None:
+    document = md_example()
+    md = MiniDeployment.model_validate(document)
+    assert md.spec.replicas == 3
+    assert md.spec.strategy.rolling_update is not None
+    assert md.spec.strategy.rolling_update.max_surge == "25%"
+    assert md.metadata["annotations"]["kubernetes.io/change-cause"]
+    defaults = {"minReadySeconds": 0, "revisionHistoryLimit": 10, "paused": False, "progressDeadlineSeconds": 600}
+    assert md.to_kube() == document | {"spec": document["spec"] | defaults}
+    assert MiniDeployment.model_validate(md.to_kube()) == md
+
+
+def test_md_example_is_valid_against_the_crd_schema(md_crd: dict[str, Any]) -> None:
+    assert _validate(md_example()["spec"], node_at(md_crd, "spec")) == []
+
+
+@pytest.mark.parametrize(
+    ("strategy", "expected"),
+    [
+        (None, {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}}),
+        ({"type": "Recreate"}, {"type": "Recreate"}),
+        (
+            {"rollingUpdate": {"maxSurge": 1}},
+            {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": "25%"}},
+        ),
+        ({"type": "RollingUpdate"}, {"type": "RollingUpdate"}),  # the gap DeploymentStrategy explains
+    ],
+)
+def test_md_model_defaults_the_strategy_as_the_schema_does(
+    strategy: dict[str, Any] | None, expected: dict[str, Any]
+) -> None:
+    spec = md_example()["spec"]
+    spec.pop("strategy")
+    if strategy is not None:
+        spec["strategy"] = strategy
+    assert MiniDeploymentSpec.model_validate(spec).to_kube()["strategy"] == expected
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("replicas",), -1),
+        (("minReadySeconds",), -1),
+        (("revisionHistoryLimit",), -1),
+        (("progressDeadlineSeconds",), -1),
+        (("strategy", "type"), "BlueGreen"),
+        (("strategy", "rollingUpdate", "maxSurge"), "abc"),
+        (("strategy", "rollingUpdate", "maxSurge"), "5"),
+        (("strategy", "rollingUpdate", "maxSurge"), -1),
+        (("strategy", "rollingUpdate", "maxUnavailable"), "120%"),
+        (("template", "spec", "restartPolicy"), "Never"),
+        (("selector", "matchLabels"), {"app": "a" * 64}),
+    ],
+)
+def test_md_model_rejects_what_the_schema_rejects(path: tuple[str, ...], value: Any) -> None:
+    document = md_example()
+    parent = document["spec"]
+    for name in path[:-1]:
+        parent = parent[name]
+    parent[path[-1]] = value
+    with pytest.raises(ValidationError):
+        MiniDeployment.model_validate(document)
+
+
+@pytest.mark.parametrize(
+    ("surge", "unavailable"), [(0, 1), ("0%", "1%"), ("200%", "100%"), (1000, 0), ("007%", "000%")]
+)
+def test_md_model_accepts_upstreams_edge_cases(surge: int | str, unavailable: int | str) -> None:
+    document = md_example()
+    document["spec"]["strategy"]["rollingUpdate"] = {"maxSurge": surge, "maxUnavailable": unavailable}
+    rolling = MiniDeployment.model_validate(document).spec.strategy.rolling_update
+    assert rolling is not None and (rolling.max_surge, rolling.max_unavailable) == (surge, unavailable)
