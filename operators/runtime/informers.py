@@ -130,6 +130,8 @@ class Informer(Generic[V]):
         self.name = f"{resource.plural}.{resource.group}" if resource.group else resource.plural
         self._subscribers: list[Subscriber[V]] = []
         self._store: dict[str, dict[str, V]] = {}  # namespace -> name -> view
+        # observe_write: the version each of our writes replaced, until the watch delivers that write
+        self._replaced: dict[tuple[str, str], V] = {}
         self._index_funcs: dict[str, IndexFunc[V]] = {}
         self._indexes: dict[str, dict[str, dict[tuple[str, str], V]]] = {}  # index -> value -> key -> view
         self._unsynced = set(scopes)  # scopes whose first complete listing has not arrived yet
@@ -194,15 +196,24 @@ class Informer(Generic[V]):
             self.upsert(view)
 
     def upsert(self, new: V) -> None:
-        """Store `new`, then notify (in that order: subscribers may enqueue work that reads the store)."""
+        """Store `new`, then notify (in that order: subscribers may enqueue work that reads the store).
+
+        When `new` is a write of ours that `observe_write` put in the cache already, subscribers are told
+        of the change from the version it replaced, as a watch event would have told them.
+        """
         names = self._store.setdefault(new.namespace, {})
         old = names.get(new.name)
+        replaced = self._replaced.pop((new.namespace, new.name), None)
+        if replaced is not None and old is not None and old.resource_version == new.resource_version:
+            old_for_subscribers: V | None = replaced
+        else:
+            old_for_subscribers = old
         names[new.name] = new
         if self._index_funcs:
             if old is not None:
                 self._unindex(old)
             self._index(new)
-        self._notify(old, new)
+        self._notify(old_for_subscribers, new)
 
     def remove(self, gone: V) -> None:
         """Drop the object `gone` names, unless a newer object of that name (another UID) is cached already."""
@@ -221,21 +232,24 @@ class Informer(Generic[V]):
         precondition and syncs again before the watch delivers its write would otherwise compute from a
         version it has itself replaced, and get 409 Conflict. The write is taken in only while the cache
         still holds `written_against`, the version the write replaced: then every event up to that version
-        has been delivered, the next one is the write itself (the same version, a harmless no-op update)
-        or newer, and the cache never goes back. Subscribers are not told: nothing changed that they did
-        not cause themselves. True when the cache took it.
+        has been delivered, the next one is the write itself (the same version) or newer, and the cache
+        never goes back. Subscribers are told when the watch delivers the write, of the change from the
+        version it replaced: the informer is shared, and another controller may care about what this one
+        wrote (a MiniReplicaSet's status is the MiniDeployment controller's input). True when the cache took it.
         """
         view = self.view(body)
         cached = self.get(view.namespace, view.name)
         if cached is None or cached.uid != view.uid or cached.resource_version != written_against:
             return False
         self._store[view.namespace][view.name] = view
+        self._replaced.setdefault((view.namespace, view.name), cached)  # the oldest version subscribers know
         if self._index_funcs:
             self._unindex(cached)
             self._index(view)
         return True
 
     def _delete(self, cached: V) -> None:
+        self._replaced.pop((cached.namespace, cached.name), None)
         names = self._store[cached.namespace]
         del names[cached.name]
         if not names:

@@ -495,7 +495,8 @@ def test_selecting_equals_a_scan(seed: int) -> None:
 
 
 def test_observe_write_takes_our_write_only_over_the_version_it_replaced() -> None:
-    """MutationCache: our status write enters the cache at once, silently, but never over a newer version."""
+    """MutationCache: our write enters the cache at once, never over a newer version; subscribers hear of it
+    when the watch delivers it, as the change from the version it replaced (another controller may care)."""
     informer, events = make_informer()
     v1 = pod("a", "uid-a", rv="1")
     informer.upsert(v1)
@@ -506,9 +507,13 @@ def test_observe_write_takes_our_write_only_over_the_version_it_replaced() -> No
 
     assert informer.observe_write("1", body("2")) is True
     assert informer.get("default", "a") == pod("a", "uid-a", rv="2")
-    assert events == [], "subscribers are not told of our own write"
+    assert events == [], "subscribers are not told of our own write before the watch delivers it"
+    informer.upsert(pod("a", "uid-a", rv="2"))  # the watch delivers the write
+    assert events == [(v1, pod("a", "uid-a", rv="2"))], "then as the change from the version it replaced"
+    events.clear()
 
     informer.upsert(pod("a", "uid-a", rv="3"))  # someone else's change arrived
+    assert events == [(pod("a", "uid-a", rv="2"), pod("a", "uid-a", rv="3"))]
     assert informer.observe_write("2", body("4")) is False, "the cache no longer holds the version we replaced"
     assert informer.get("default", "a") == pod("a", "uid-a", rv="3")
     assert informer.observe_write("3", {"metadata": {**body("5")["metadata"], "uid": "uid-other"}}) is False
