@@ -188,6 +188,13 @@ INVALID: dict[str, tuple[dict[str, Any], str, str]] = {
         "spec.progressDeadlineSeconds",
         "must be greater than minReadySeconds",
     ),
+    "container name not a DNS label": (
+        {"template": {**TEMPLATE, "spec": {"containers": [{"name": "Not_A_DNS_Label", "image": "x"}]}}},
+        "spec.template.spec.containers[0].name",
+        # upstream: "a lowercase RFC 1123 label must consist of ... (regex used for validation is '...')";
+        # the CRD's schema pattern reports the same regex (see DNS1123_LABEL_PATTERN in operators/api/meta.py)
+        "[a-z0-9]([-a-z0-9]*[a-z0-9])?",
+    ),
     "restartPolicy Never": (
         {"template": template(restartPolicy="Never")},
         "spec.template.spec.restartPolicy",

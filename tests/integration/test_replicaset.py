@@ -126,7 +126,8 @@ async def wait_status(kube: KubeClient, namespace: str, name: str, **expected: i
 # --- upstream integration tests ----------------------------------------------------------------------------------
 
 
-REFUSED = {"name": "Not_A_DNS_Label", "image": "fakeimage"}  # a container the API server refuses
+# A container the CRD's schema accepts (it keeps container fields as written) and pod validation refuses.
+REFUSED = {"name": "fake-name", "image": "fakeimage", "resources": {"requests": {"cpu": "-1"}}}
 
 
 async def test_adoption(kube: KubeClient, namespace: str) -> None:
@@ -385,14 +386,28 @@ async def test_pods_lost_with_their_node_are_replaced(kube: KubeClient, namespac
 # --- bad input -----------------------------------------------------------------------------------------------------
 
 
-async def test_pod_spec_refused_by_the_api_server_sets_replica_failure(
+async def test_pod_refused_by_admission_sets_replica_failure(
     kube: KubeClient, namespace: str, operator: Manager
 ) -> None:
-    """RS-23: a template the API server refuses gives ReplicaFailure/FailedCreate and a Warning event,
-    and the operator keeps serving the other MiniReplicaSets meanwhile."""
-    bad = new_mrs("bad", 2, container={"name": "Not_A_DNS_Label", "image": "fakeimage"})
-    await create_mrs(kube, namespace, bad)
-    good = await create_mrs(kube, namespace, new_mrs("good", 3))
+    """RS-23: pods the API server refuses give ReplicaFailure/FailedCreate and a Warning event, and the
+    operator keeps serving the other MiniReplicaSets meanwhile.
+
+    The namespace enforces the `restricted` Pod Security Standard, which the "bad" template does not meet:
+    every schema accepts it (as apps/v1 accepts such a ReplicaSet, with a warning), admission refuses its pods.
+    (A template that pod validation refuses, say a container name that is no DNS label, is refused by the
+    CRD's schema up front, as apps/v1 refuses it.)
+    """
+    labels = {"pod-security.kubernetes.io/enforce": "restricted"}
+    await kube.patch(f"/api/v1/namespaces/{namespace}", {"metadata": {"labels": labels}})
+    restricted = {
+        "runAsNonRoot": True,
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    compliant = {"name": "fake-name", "image": "fakeimage", "securityContext": restricted}
+    await create_mrs(kube, namespace, new_mrs("bad", 2))
+    good = await create_mrs(kube, namespace, new_mrs("good", 3, container=compliant))
 
     async def failure() -> dict[str, Any] | None:
         status = (await kube.get(mrs_path(namespace, "bad"))).get("status") or {}
@@ -400,7 +415,7 @@ async def test_pod_spec_refused_by_the_api_server_sets_replica_failure(
 
     condition = await eventually(failure, what="the ReplicaFailure condition")
     assert condition["status"] == "True" and condition["reason"] == "FailedCreate"
-    assert "Not_A_DNS_Label" in condition["message"]
+    assert 'violates PodSecurity "restricted' in condition["message"]
     await wait_rs_pods(kube, namespace, good, 3)
 
     async def warning() -> list[Any]:
@@ -411,10 +426,7 @@ async def test_pod_spec_refused_by_the_api_server_sets_replica_failure(
     assert event["type"] == "Warning" and event["message"].startswith("Error creating:")
 
     # Fixing the template clears the condition (RS-23) and the pods come.
-    await kube.patch(
-        mrs_path(namespace, "bad"),
-        {"spec": {"template": {"spec": {"containers": [{"name": "fixed", "image": "fakeimage"}]}}}},
-    )
+    await kube.patch(mrs_path(namespace, "bad"), {"spec": {"template": {"spec": {"containers": [compliant]}}}})
     await wait_status(kube, namespace, "bad", replicas=2, readyReplicas=2)
     assert await failure() is None
 
