@@ -302,11 +302,12 @@ async def test_deployment_selector_immutability(kube: KubeClient, namespace: str
     for kind in KINDS:
         path = f"{collection(kind, namespace)}/immutable"
         await kube.create(collection(kind, namespace), manifest(kind, name="immutable", replicas=0))
-        current = await kube.get(path)
-        current["spec"]["selector"] = {"matchLabels": {"name_apps_v1": "test_apps_v1"}}
-        current["spec"]["template"]["metadata"]["labels"] = {"name_apps_v1": "test_apps_v1"}
+        # A patch, not a GET-then-PUT: the controller writes the object meanwhile (its status, its revision),
+        # and a PUT carrying the version read would then fail with 409 Conflict before validation.
+        new_labels = {"name_apps_v1": "test_apps_v1"}
+        change = {"spec": {"selector": {"matchLabels": new_labels}, "template": {"metadata": {"labels": new_labels}}}}
         with pytest.raises(ApiError) as refused:
-            await kube.request("PUT", path, body=current)
+            await kube.patch(path, change)
         assert refused.value.status == 422, kind
         assert "spec.selector: Invalid value" in refused.value.message, refused.value.message
         assert "field is immutable" in refused.value.message, refused.value.message
