@@ -198,21 +198,23 @@ def adopt_json_patch(
 ) -> list[dict[str, Any]]:
     """A JSON patch adopting a custom resource (RS-16): custom resources accept no strategic-merge patch.
 
-    A JSON merge patch would replace the whole ownerReferences list, so this appends to it instead, guarded
-    by tests on uid (same object) and resourceVersion (the list we appended to is the current one); a stale
-    view fails the test with 422 and the caller retries on the next sync.
+    A JSON merge patch would replace the whole ownerReferences list, so this edits it in place instead, as
+    upstream's strategic-merge patch (merging ownerReferences by uid) does: an existing reference to the owner
+    (a plain owner, `controller: false`) is replaced by the controller reference; otherwise one is appended.
+    Tests on uid (same object) and resourceVersion (the list edited is the current one) guard it; a stale view
+    fails the test with 422 and the caller retries on the next sync.
     """
     ref = owner.controller_ref().to_dict()
-    add: dict[str, Any]
-    if existing_owner_references:
-        add = {"op": "add", "path": "/metadata/ownerReferences/-", "value": ref}
-    else:
-        add = {"op": "add", "path": "/metadata/ownerReferences", "value": [ref]}
-    return [
+    guards = [
         {"op": "test", "path": "/metadata/uid", "value": dependent_uid},
         {"op": "test", "path": "/metadata/resourceVersion", "value": dependent_resource_version},
-        add,
     ]
+    index = next((i for i, existing in enumerate(existing_owner_references) if existing.uid == owner.uid), None)
+    if index is not None:
+        return [*guards, {"op": "replace", "path": f"/metadata/ownerReferences/{index}", "value": ref}]
+    if existing_owner_references:
+        return [*guards, {"op": "add", "path": "/metadata/ownerReferences/-", "value": ref}]
+    return [*guards, {"op": "add", "path": "/metadata/ownerReferences", "value": [ref]}]
 
 
 def release_json_patch(

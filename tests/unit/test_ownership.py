@@ -249,6 +249,13 @@ def test_adopt_json_patch() -> None:
         *guards,
         {"op": "add", "path": "/metadata/ownerReferences/-", "value": ref},
     ]
+    # A plain (non-controller) reference to the owner becomes the controller reference, in place: upstream's
+    # strategic-merge patch merges ownerReferences by uid (TestGeneralReplicaSetAdoption), never two of one uid.
+    plain = OwnerReference("minik8s.dev/v1", "MiniDeployment", "d", "d-uid", controller=False)
+    assert adopt_json_patch(owner, "rs-uid", "7", [other, plain]) == [
+        *guards,
+        {"op": "replace", "path": "/metadata/ownerReferences/1", "value": ref},
+    ]
 
 
 def test_release_json_patch() -> None:
