@@ -156,3 +156,8 @@ class PodCreations:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+
+
+async def set_node_label(kube: KubeClient, node: str, key: str, value: str | None) -> None:
+    """Set (or, with None, remove) one label of a node: steer the scheduler's nodeSelector matching from a test."""
+    await kube.patch(f"/api/v1/nodes/{node}", {"metadata": {"labels": {key: value}}})
