@@ -14,12 +14,14 @@ import functools
 import json
 import os
 import re
+import secrets
 import signal
+import socket
 import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +33,13 @@ ROOT = Path(__file__).resolve().parent.parent
 IMAGE = "registry.k8s.io/pause:3.10"
 READY_RE = re.compile(r"controllers started")  # the operator's startup line (both runtimes log it)
 SUMMARY_RE = re.compile(r"manager: API requests made: (.*)$", re.MULTILINE)  # logged on SIGTERM
+METHOD_LABEL = re.compile(r'method="([A-Z]+)"')  # in rest_client_requests_total's labels
 LOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) ")  # app.py's "%(asctime)s" (local time)
 Goals = dict[str, Callable[[], bool]]  # name -> predicate over what the watches saw
+OPERATOR_WATCHES = ("pods", "minireplicasets")  # the operator's cluster-wide watches that Operator.ready waits for
+SETTLE = 2.0  # seconds after a phase's last goal before its requests and CPU are read (trailing writes, events)
+QUIET = 2.0  # a controller has drained when its request counter has not moved for this long (see drained())
+DRAIN_LIMIT = 300.0  # seconds: give up waiting for a controller to drain
 
 
 def echo(line: str) -> None:
@@ -78,9 +85,13 @@ class Api:
                 return names
             query["continue"] = token
 
-    async def metric(self, name: str, *labels: str, kcm: bool = False) -> float:
-        """The sum of a Prometheus metric over every label set that contains all of `labels`."""
-        async with self.session.get(self.kcm if kcm else self.base + "/metrics", ssl=False if kcm else self.tls) as r:
+    async def metric(self, name: str, *labels: str, kcm: bool = False, url: str | None = None) -> float:
+        """The sum of a Prometheus metric over every label set that contains all of `labels`.
+
+        From the API server, KCM (`kcm`), or another /metrics address (`url`: the operator's, plain HTTP).
+        """
+        target = url or (self.kcm if kcm else self.base + "/metrics")
+        async with self.session.get(target, ssl=False if url or kcm else self.tls) as r:
             lines = (await r.text()).splitlines()
         return sum(
             float(x.rsplit(" ", 1)[1]) for x in lines if x.startswith(name + "{") and all(m in x for m in labels)
@@ -90,10 +101,20 @@ class Api:
         """KCM's rest_client_requests_total, summed over code, host and method (all of its controllers)."""
         return await self.metric("rest_client_requests_total", kcm=True)
 
-    async def watches(self) -> tuple[float, float]:
-        """Open cluster-wide WATCHes on pods and on minireplicasets (apiserver_longrunning_requests)."""
+    async def kcm_requests_by_method(self) -> dict[str, float]:
+        """KCM's rest_client_requests_total per HTTP method (GET, POST, ...), summed over code and host."""
+        async with self.session.get(self.kcm, ssl=False) as r:
+            lines = (await r.text()).splitlines()
+        counts: dict[str, float] = {}
+        for line in lines:
+            if line.startswith("rest_client_requests_total{") and (method := METHOD_LABEL.search(line)):
+                counts[method.group(1)] = counts.get(method.group(1), 0) + float(line.rsplit(" ", 1)[1])
+        return counts
+
+    async def watches(self, resources: tuple[str, ...] = OPERATOR_WATCHES) -> tuple[float, ...]:
+        """Open cluster-wide WATCHes on each of `resources` (apiserver_longrunning_requests), in that order."""
         watch = ("apiserver_longrunning_requests", 'verb="WATCH"', 'scope="cluster"')
-        return await self.metric(*watch, 'resource="pods"'), await self.metric(*watch, 'resource="minireplicasets"')
+        return tuple([await self.metric(*watch, f'resource="{resource}"') for resource in resources])
 
     async def watch(self, path: str, handle: Callable[[str, dict[str, Any]], None]) -> asyncio.Task[None]:
         """List (for a resourceVersion), then stream every later event to `handle` in a task.
@@ -138,6 +159,44 @@ class Api:
         await self.call("DELETE", f"/api/v1/namespaces/{name}")
         if wait:
             await until(lambda: self.status(f"/api/v1/namespaces/{name}"), 404)
+
+    async def purge_namespace(self, name: str) -> None:
+        """Delete a namespace whose controllers may still be running, without waiting for kwok pod by pod.
+
+        The namespace goes first: once it is terminating the API server refuses new pods in it, so a
+        ReplicaSet controller cannot replace the pods deleted next, all at once with grace 0. Then wait until
+        the namespace is gone (its namespaced objects with it).
+        """
+        await self.call("DELETE", f"/api/v1/namespaces/{name}")
+        await self.call("DELETE", f"/api/v1/namespaces/{name}/pods?gracePeriodSeconds=0")
+        await until(lambda: self.status(f"/api/v1/namespaces/{name}"), 404)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+async def drained(counters: Sequence[Callable[[], Awaitable[float]]], limit: float = DRAIN_LIMIT) -> None:
+    """Wait until none of `counters` (request totals) has moved for QUIET s, or `limit` s have passed.
+
+    Why: kube-controller-manager's controllers post their Events through the same rate-limited client as their
+    writes, from a queue; after a 1,000-pod phase at 20 QPS hundreds of them are still queued when the last
+    goal is met, and would otherwise land in the next phase's counts (or be rejected once the namespace is
+    gone). The operator too posts its events from a queue, and drops what is left when it stops.
+    (Polling is fine here: this is accounting, not a timing.)
+    """
+    deadline = time.monotonic() + limit
+    last = [await counter() for counter in counters]
+    while time.monotonic() < deadline:
+        await asyncio.sleep(QUIET)
+        now = [await counter() for counter in counters]
+        if now == last:
+            return
+        last = now
 
 
 async def until(status: Callable[[], Awaitable[int]], wanted: int) -> None:
@@ -193,6 +252,7 @@ class Tracker:
         self.pods: dict[str, tuple[bool, bool]] = {}  # live pod uid -> (ready, terminating)
         self.seen: set[str] = set()
         self.rs: dict[str, Any] = {}
+        self.objects: dict[str, dict[str, dict[str, Any]]] = {}  # kind -> name -> last object (see store())
         self.goals: Goals = {}
         self.marks: dict[str, float] = {}
         self.changed = asyncio.Event()
@@ -224,6 +284,23 @@ class Tracker:
         self.rs = rs
         self.check()
 
+    def store(self, kind: str) -> Callable[[str, dict[str, Any]], None]:
+        """A watch handler keeping every object of a collection by name in `objects[kind]` (DELETED removes it).
+
+        For watches of many objects (deployments and their ReplicaSets); `on_rs` keeps one ReplicaSet.
+        """
+        objects = self.objects.setdefault(kind, {})
+
+        def handle(type_: str, obj: dict[str, Any]) -> None:
+            name = obj["metadata"]["name"]
+            if type_ == "DELETED":
+                objects.pop(name, None)
+            else:
+                objects[name] = obj
+            self.check()
+
+        return handle
+
     def count(self, *, ready: bool | None = None, terminating: bool | None = None) -> int:
         return sum(ready in (None, r) and terminating in (None, t) for r, t in self.pods.values())
 
@@ -252,7 +329,8 @@ class Tracker:
             if self.error is not None:
                 raise RuntimeError(f"the harness's watch failed while waiting for {name}") from self.error
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{name} not reached: {self.count()} pods, status {self.rs.get('status')}")
+                stored = {kind: len(objects) for kind, objects in self.objects.items()}
+                raise TimeoutError(f"{name} not reached: {self.count()} pods, {stored}, status {self.rs.get('status')}")
             self.changed.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.changed.wait(), 1.0)
@@ -278,8 +356,9 @@ class OperatorCode:
         argv = [sys.executable, "-m", "operators", "run", "--help"]
         return subprocess.run(argv, cwd=self.root, env=self.env, capture_output=True, text=True, check=True).stdout
 
-    def argv(self, kubeconfig: Path, *args: str) -> list[str]:
-        """`python -m operators run`, quiet and standalone: no liveness endpoint, no metrics server, no lease.
+    def argv(self, kubeconfig: Path, *args: str, metrics: str = "0") -> list[str]:
+        """`python -m operators run`, quiet and standalone: no liveness endpoint, no lease, and no metrics server
+        unless `metrics` names an address for it.
 
         The flags are passed only where this code has them (`--help`): one harness runs old and new code.
         """
@@ -287,7 +366,7 @@ class OperatorCode:
         if "--leader-elect" in self.help:
             argv.append("--leader-elect=false")
         if "--metrics-bind-address" in self.help:
-            argv += ["--metrics-bind-address", "0"]
+            argv += ["--metrics-bind-address", metrics]
         return argv + list(args)
 
     def describe(self) -> str:
@@ -301,27 +380,41 @@ class OperatorCode:
 class Operator:
     """`python -m operators run` as a subprocess, its log in a file, its summary line parsed on stop."""
 
-    def __init__(self, api: Api, code: OperatorCode, kubeconfig: Path, args: tuple[str, ...], log: Path) -> None:
+    def __init__(
+        self, api: Api, code: OperatorCode, kubeconfig: Path, args: tuple[str, ...], log: Path, *, metrics: bool = False
+    ) -> None:
+        """`metrics`: serve /metrics on a free local port (`metrics_url`), where the code has the flag."""
         self.api, self.log = api, log
+        self.metrics_url: str | None = None
+        address = "0"
+        if metrics and "--metrics-bind-address" in code.help:
+            port = free_port()
+            address, self.metrics_url = f"127.0.0.1:{port}", f"http://127.0.0.1:{port}/metrics"
         env = {**code.env, "KUBECONFIG": str(kubeconfig)}
+        argv = code.argv(kubeconfig, *args, metrics=address)
         with log.open("wb") as out:
-            self.process = subprocess.Popen(
-                code.argv(kubeconfig, *args), stdout=out, stderr=subprocess.STDOUT, cwd=code.root, env=env
-            )
+            self.process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=code.root, env=env)
         self.pid = self.process.pid
+
+    async def requests(self) -> float:
+        """Its rest_client_requests_total so far (needs `metrics`)."""
+        assert self.metrics_url is not None
+        return await self.api.metric("rest_client_requests_total", url=self.metrics_url)
 
     def alive(self) -> None:
         if self.process.poll() is not None:
             raise RuntimeError(f"the operator exited with {self.process.returncode}; see {self.log}")
 
-    async def ready(self, baseline: tuple[float, float], wait: float = 60) -> None:
-        """Wait for its startup line and for its two watches (pods, minireplicasets) to be open."""
+    async def ready(
+        self, baseline: tuple[float, ...], wait: float = 60, *, resources: tuple[str, ...] = OPERATOR_WATCHES
+    ) -> None:
+        """Wait for its startup line and for its watches on `resources` to be open (`baseline`: before it ran)."""
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             self.alive()
             if READY_RE.search(self.log.read_text(errors="replace")):
-                watches = await self.api.watches()
-                if watches[0] > baseline[0] and watches[1] > baseline[1]:
+                watches = await self.api.watches(resources)
+                if all(now > before for now, before in zip(watches, baseline, strict=True)):
                     await asyncio.sleep(1.0)  # the initial listing is handed to the handlers
                     return
             await asyncio.sleep(0.2)
@@ -344,6 +437,75 @@ class Operator:
 
     def warnings(self) -> int:
         return len(re.findall(r" (WARNING|ERROR) ", self.log.read_text(errors="replace")))
+
+
+# --- one measured phase --------------------------------------------------------------------------------------
+
+
+async def measure_phase(
+    api: Api,
+    layout: Layout,
+    code: OperatorCode,
+    operator_args: tuple[str, ...] | None,
+    tracker: Tracker,
+    goals: Goals,
+    act: Callable[[], Awaitable[Any]],
+    *,
+    limit: float,
+    log_name: str,
+    watched: tuple[str, ...] = OPERATOR_WATCHES,
+) -> dict[str, Any]:
+    """One phase: `act` at time 0, the time of each goal (seconds, on the tracker's events), the controller's cost.
+
+    Every goal must be met within `limit` seconds of `act`, or the phase fails with TimeoutError.
+
+    The controller under test is a fresh operator process run with `operator_args`, ready (its watches on
+    `watched` open) before the clock starts and stopped after the phase, so the phase has its own request
+    summary; or, with None, kube-controller-manager. Once the last goal is met the phase waits SETTLE s, then
+    until the controllers have drained (see drained(); `drain_s`: how long after the last goal), and reads the
+    controller's CPU s (utime+stime: the operator process / the whole KCM), RSS and API requests (the operator's
+    summary line by verb and resource / the delta of KCM's rest_client_requests_total by HTTP method); for the
+    operator also KCM's requests meanwhile (`kcm_other`: its other controllers' noise) and its log's
+    WARNING/ERROR lines.
+    """
+    operator = None
+    if operator_args is not None:
+        baseline = await api.watches(watched)
+        log = layout.state_dir / "bench-logs" / f"{log_name}-{secrets.token_hex(2)}.log"
+        log.parent.mkdir(exist_ok=True)
+        operator = Operator(api, code, layout.kubeconfig, operator_args, log, metrics=True)
+        await operator.ready(baseline, resources=watched)
+    pid = operator.pid if operator else kcm_pid(layout)
+    if pid is None:
+        raise RuntimeError("kube-controller-manager is not running")
+    alive = operator.alive if operator else (lambda: None)
+    kcm0, cpu0, rss0 = await api.kcm_requests_by_method(), proc_cpu(pid), proc_memory(pid)[0]
+    try:
+        tracker.expect(**goals)
+        start = time.monotonic()
+        await act()
+        deadline = start + limit
+        out: dict[str, Any] = {name: await tracker.reach(name, deadline, alive) - start for name in goals}
+        await asyncio.sleep(SETTLE)
+        counters = [api.kcm_requests] + ([operator.requests] if operator and operator.metrics_url else [])
+        await drained(counters)
+        out |= {"drain_s": time.monotonic() - start - max(out.values())}
+        rss, peak = proc_memory(pid)
+        out |= {"cpu_s": proc_cpu(pid) - cpu0, "rss_mib": rss, "rss_delta_mib": rss - rss0}
+        out |= {"load_avg": os.getloadavg()[0]}
+        kcm1 = await api.kcm_requests_by_method()
+        kcm_by = {method: n - kcm0.get(method, 0) for method, n in kcm1.items()}
+        kcm = sum(kcm_by.values())
+        by_method = {method: int(n) for method, n in sorted(kcm_by.items(), key=lambda kv: -kv[1]) if n}
+        if operator is None:
+            return out | {"requests": kcm, "by_request": by_method}
+        counts = operator.stop()
+        out |= {"rss_peak_mib": peak, "requests": sum(counts.values()), "by_request": counts}
+        out |= {"kcm_other": kcm, "kcm_other_by_method": by_method}
+        return out | {"warnings": operator.warnings()}
+    finally:
+        if operator is not None:
+            operator.kill()
 
 
 # --- the cluster ---------------------------------------------------------------------------------------------
