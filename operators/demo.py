@@ -114,8 +114,11 @@ def run_deployment_story(cluster: Cluster, kubectl: Callable[..., str]) -> None:
     print(kubectl("get", "md,mrs", "-n", NAMESPACE, "-l", "app=nginx", "-o", "wide"))
 
     step("Rolling out a new image, and following it: kubectl mini rollout status md/nginx-deployment")
-    kubectl("annotate", "md", DEPLOYMENT, "-n", NAMESPACE, "--overwrite", "kubernetes.io/change-cause=pause 3.9")
-    image = {"spec": {"template": {"spec": {"containers": [{"name": "nginx", "image": "registry.k8s.io/pause:3.9"}]}}}}
+    # The change-cause goes in the same patch: annotated alone, it would be copied onto the current revision.
+    image = {
+        "metadata": {"annotations": {"kubernetes.io/change-cause": "image registry.k8s.io/pause:3.9"}},
+        "spec": {"template": {"spec": {"containers": [{"name": "nginx", "image": "registry.k8s.io/pause:3.9"}]}}},
+    }
     kubectl("patch", "md", DEPLOYMENT, "-n", NAMESPACE, "--type=merge", "-p", json.dumps(image))
     rollout("rollout", "status", f"md/{DEPLOYMENT}", "-n", NAMESPACE, "--timeout=60s")
     print(kubectl("get", "mrs", "-n", NAMESPACE, "-l", "app=nginx", "-o", "wide"))

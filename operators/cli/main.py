@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from operators.cli import netpol
+from operators.cli import netpol, rollout
 from operators.cli.errors import CliError
 from operators.networkpolicy.errors import PolicyError
 
@@ -29,11 +29,12 @@ def add_global_flags(parser: argparse.ArgumentParser, *, suppress_defaults: bool
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kubectl mini",
-        description="mini-operators kubectl plugin: what-if tools for the Mini* controllers.",
+        description="mini-operators kubectl plugin: MiniDeployment rollouts and NetworkPolicy what-if tools.",
     )
     add_global_flags(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     netpol.register(commands, lambda sub: add_global_flags(sub, suppress_defaults=True))
+    rollout.register(commands, lambda sub: add_global_flags(sub, suppress_defaults=True))
     return parser
 
 
@@ -56,7 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fail(message: str, exit_code: int) -> int:
-    print(f"error: {' '.join(message.split())}", file=sys.stderr)
+    """kubectl's `error: ...` line; an API server's refusal is printed as kubectl does, `Error from server (...)`."""
+    text = " ".join(message.split())
+    print(text if text.startswith("Error from server") else f"error: {text}", file=sys.stderr)
     return exit_code
 
 
