@@ -115,9 +115,13 @@ def run_deployment_story(cluster: Cluster, kubectl: Callable[..., str]) -> None:
 
     step("Rolling out a new image, and following it: kubectl mini rollout status md/nginx-deployment")
     # The change-cause goes in the same patch: annotated alone, it would be copied onto the current revision.
+    # minReadySeconds 2 makes each new pod wait 2 s before it counts as available: slow enough to watch.
     image = {
         "metadata": {"annotations": {"kubernetes.io/change-cause": "image registry.k8s.io/pause:3.9"}},
-        "spec": {"template": {"spec": {"containers": [{"name": "nginx", "image": "registry.k8s.io/pause:3.9"}]}}},
+        "spec": {
+            "minReadySeconds": 2,
+            "template": {"spec": {"containers": [{"name": "nginx", "image": "registry.k8s.io/pause:3.9"}]}},
+        },
     }
     kubectl("patch", "md", DEPLOYMENT, "-n", NAMESPACE, "--type=merge", "-p", json.dumps(image))
     rollout("rollout", "status", f"md/{DEPLOYMENT}", "-n", NAMESPACE, "--timeout=60s")
