@@ -2,10 +2,11 @@
 
 `record()` never blocks the controller: it queues the event, and one background task posts the queue in
 order, as client-go's broadcaster does (so under a client-side QPS limit, events wait behind the creates
-instead of taking their tokens first). As upstream's EventCorrelator does, an event identical to a recent one
-(same object, type, reason and message) bumps the old event's `count` instead of creating another, and each
-(source, object) pair has a token bucket of 25 events refilled at one per five minutes, so a 500-pod
-scale-up posts about as many events as kube-controller-manager would.
+instead of taking their tokens first). As upstream's EventCorrelator does: each (source, object) pair has a
+token bucket of 25 events refilled at one per five minutes; similar events (same object, type and reason) with
+a tenth distinct message within ten minutes are combined into one "(combined from similar events): ..." event
+(EventAggregator); and an event identical to a recent one bumps that event's `count` instead of creating
+another (eventLogger). So a 500-pod scale-up posts about as many events as kube-controller-manager would.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import asyncio
 import datetime
 import logging
 import secrets
+import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,12 +25,42 @@ from operators.kube.objects import format_time
 from operators.runtime.client import CONNECTION_ERRORS, ApiError, KubeClient
 from operators.runtime.ratelimit import TokenBucket
 
-__all__ = ["EventRecorder", "InvolvedObject"]
+__all__ = ["EventAggregator", "EventRecorder", "InvolvedObject"]
 
 logger = logging.getLogger(__name__)
 EventType = Literal["Normal", "Warning"]
 SPAM_BURST, SPAM_QPS = 25, 1 / 300  # EventSourceObjectSpamFilter defaults
 CACHE_SIZE = 4096  # LRU size of the correlator's cache, as upstream's maxLruCacheEntries
+AGGREGATE_MAX_EVENTS, AGGREGATE_INTERVAL = 10, 600.0  # defaultAggregateMaxEvents, defaultAggregateIntervalInSeconds
+COMBINED = "(combined from similar events): "
+
+
+class EventAggregator:
+    """client-go's EventAggregator (EventAggregatorByReasonFunc): what key and message an event is posted under.
+
+    Events of one (object, type, reason) with different messages are similar. Up to nine distinct messages
+    within ten minutes of each other are posted as they are; from the tenth on, every similar event becomes
+    the one combined event (its key is the same, so the eventLogger bumps its count) carrying the latest
+    message. Ten minutes without a similar event start the count again.
+    """
+
+    def __init__(self) -> None:
+        self._records: OrderedDict[tuple[InvolvedObject, str, str], tuple[set[str], float]] = OrderedDict()
+
+    def aggregate(
+        self, obj: InvolvedObject, type_: str, reason: str, message: str, now: float
+    ) -> tuple[tuple[InvolvedObject, str, str, str], str]:
+        """(the dedup key, the message to post) for one event at monotonic time `now`."""
+        key = (obj, type_, reason)
+        messages, last = self._records.get(key, (set(), now))
+        if now - last > AGGREGATE_INTERVAL:
+            messages = set()
+        messages.add(message)
+        _lru_put(self._records, key, (messages, now))
+        if len(messages) < AGGREGATE_MAX_EVENTS:
+            return (obj, type_, reason, message), message
+        messages.pop()  # never grow the set beyond the threshold
+        return (obj, type_, reason, COMBINED), COMBINED + message
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +87,7 @@ class EventRecorder:
         self.component = component
         self._buckets: OrderedDict[InvolvedObject, TokenBucket] = OrderedDict()
         self._recent: OrderedDict[tuple[InvolvedObject, str, str, str], tuple[str, int]] = OrderedDict()
+        self._aggregator = EventAggregator()
         self._queue: asyncio.Queue[tuple[InvolvedObject, EventType, str, str]] = asyncio.Queue(max_pending)
         self._poster: asyncio.Task[None] | None = None
 
@@ -93,12 +126,13 @@ class EventRecorder:
     async def _post(self, obj: InvolvedObject, type_: EventType, reason: str, message: str) -> None:
         now = format_time(datetime.datetime.now(datetime.UTC))
         path = f"/api/v1/namespaces/{obj.namespace or 'default'}/events"
-        key = (obj, type_, reason, message)
+        key, message = self._aggregator.aggregate(obj, type_, reason, message, time.monotonic())
         try:
             if (seen := self._recent.get(key)) is not None:
                 name, count = seen
                 self._recent[key] = (name, count + 1)
-                await self.client.patch(f"{path}/{name}", {"count": count + 1, "lastTimestamp": now})
+                patch = {"count": count + 1, "lastTimestamp": now, "message": message[:1024]}
+                await self.client.patch(f"{path}/{name}", patch)
                 return
             name = f"{obj.name}.{secrets.token_hex(8)}"
             _lru_put(self._recent, key, (name, 1))

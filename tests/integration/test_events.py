@@ -41,5 +41,11 @@ async def test_spam_filter_lets_a_burst_of_25_through_per_object(kube: KubeClien
     recorder.record(quiet, "Normal", "SuccessfulCreate", "Created pod: quiet-0")  # another object: its own bucket
     await recorder.flush()
     await recorder.close()
-    assert len(await events_about(kube, namespace, "busy")) == SPAM_BURST
+    busy_events = await events_about(kube, namespace, "busy")
+    assert sum(int(str(e["count"])) for e in busy_events) == SPAM_BURST
+    # EventAggregator: nine distinct messages as they are, the rest combined into one event with a count.
+    assert len(busy_events) == 10
+    (combined,) = [e for e in busy_events if e["message"].startswith("(combined from similar events): ")]
+    assert combined["count"] == SPAM_BURST - 9
+    assert combined["message"] == f"(combined from similar events): Created pod: busy-{SPAM_BURST - 1}"
     assert len(await events_about(kube, namespace, "quiet")) == 1
