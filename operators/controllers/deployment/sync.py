@@ -381,14 +381,12 @@ def cleanup_deployment(deployment: DeploymentView, old_rss: Sequence[ReplicaSetV
     diff = len(alive) - deployment.revision_history_limit
     if diff <= 0:
         return []
-    doomed: list[ReplicaSetView] = []
-    for rs in replica_sets_by_revision(alive):
-        if len(doomed) >= diff:
-            break
-        if rs.status.replicas != 0 or rs.replicas != 0 or rs.generation > rs.status.observed_generation:
-            continue
-        doomed.append(rs)
-    return doomed
+    # Only the `diff` oldest are candidates: one that cannot go yet is skipped, not replaced by a newer one.
+    return [
+        rs
+        for rs in replica_sets_by_revision(alive)[:diff]
+        if rs.status.replicas == 0 and rs.replicas == 0 and rs.generation <= rs.status.observed_generation
+    ]
 
 
 # --- calculateStatus (DP-28, DP-29) ------------------------------------------------------------------------------
