@@ -18,6 +18,7 @@ from operators.controllers.deployment.model import DeploymentView
 from operators.controllers.deployment.util import (
     DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY,
     DEPRECATED_ROLLBACK_TO,
+    _parse_int,
     equal_ignore_hash,
     last_revision,
     revision,
@@ -63,7 +64,7 @@ def get_rollback_to(deployment: DeploymentView) -> int | None:
     if not value:
         return None
     try:
-        return int(value, 10)
+        return _parse_int(value, 64)  # strconv.ParseInt(v, 10, 64): no spaces, underscores or non-ASCII digits
     except ValueError:
         return None
 
