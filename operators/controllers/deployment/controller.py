@@ -16,7 +16,6 @@ Go's Update does, so a decision made on a stale view fails with 409 Conflict and
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime
 import logging
@@ -58,7 +57,7 @@ from operators.controllers.deployment.util import (
 )
 from operators.controllers.replicaset.model import KIND as REPLICA_SET_KIND
 from operators.controllers.replicaset.model import ReplicaSetView
-from operators.kube.objects import OwnerReference, Pod, parse_time
+from operators.kube.objects import OwnerReference, Pod
 from operators.kube.resources import MINIDEPLOYMENTS, MINIREPLICASETS, PODS
 from operators.runtime.client import ApiError, KubeClient
 from operators.runtime.controller import Controller, Reconciler, Result, SyncError
@@ -73,13 +72,8 @@ from operators.runtime.informers import (
     index_by_selector,
 )
 from operators.runtime.manager import Manager
-from operators.runtime.ownership import (
-    Owner,
-    adopt_json_patch,
-    claim_objects,
-    recheck_deletion_timestamp,
-    release_json_patch,
-)
+from operators.runtime.ownership import Owner, adopt_json_patch, release_json_patch
+from operators.runtime.refmanager import claim
 
 __all__ = ["MINIDEPLOYMENTS", "DeploymentController"]
 
@@ -474,31 +468,16 @@ class DeploymentController:
     async def _claim_replica_sets(self, d: DeploymentView) -> list[ReplicaSetView]:
         """getReplicaSetsForDeployment: adopt matching orphans, release owned RSs that no longer match."""
         owner = _owner(d)
-        claim = claim_objects(owner, d.selector, self.replica_sets.list(d.namespace))
-        errors: list[str] = []
-        adopted: set[str] = set()
-        if claim.to_adopt:
-            if (refusal := await self._recheck_owner(owner)) is not None:
-                errors.append(refusal)
-            else:
-                results = await asyncio.gather(*(self._adopt(owner, rs) for rs in claim.to_adopt))
-                adopted = {rs.uid for rs, ok in zip(claim.to_adopt, results, strict=True) if ok is True}
-                errors += [result for result in results if isinstance(result, str)]
-        for result in await asyncio.gather(*(self._release(owner, rs) for rs in claim.to_release)):
-            if result is not None:
-                errors.append(result)
-        if errors:
-            raise SyncError("; ".join(errors))
-        return claim.claimed(adopted)
-
-    async def _recheck_owner(self, owner: Owner) -> str | None:
-        """Adopt only if a fresh GET (not the cache) shows the same, undeleted Deployment."""
-        try:
-            fresh = await self.client.get(MINIDEPLOYMENTS.path(owner.namespace, owner.name))
-        except ApiError as error:
-            return f"cannot adopt replica sets: {error}"
-        meta: dict[str, Any] = fresh.get("metadata") or {}
-        return recheck_deletion_timestamp(owner, str(meta.get("uid", "")), parse_time(meta.get("deletionTimestamp")))
+        return await claim(
+            self.client,
+            MINIDEPLOYMENTS,
+            owner,
+            d.selector,
+            self.replica_sets.list(d.namespace),
+            adopt=lambda rs: self._adopt(owner, rs),
+            release=lambda rs: self._release(owner, rs),
+            what="replica sets",
+        )
 
     async def _adopt(self, owner: Owner, rs: ReplicaSetView) -> bool | str:
         patch = adopt_json_patch(owner, rs.uid, rs.resource_version, rs.owner_references)

@@ -32,7 +32,7 @@ from operators.controllers.replicaset.sync import (
     manage_replicas,
     replica_sets_with_same_controller,
 )
-from operators.kube.objects import OwnerReference, Pod, parse_time
+from operators.kube.objects import OwnerReference, Pod
 from operators.kube.resources import MINIREPLICASETS, PODS
 from operators.runtime.client import ApiError, KubeClient
 from operators.runtime.controller import Controller, Reconciler, Result, SyncError
@@ -48,13 +48,8 @@ from operators.runtime.informers import (
     index_by_selector,
 )
 from operators.runtime.manager import Manager
-from operators.runtime.ownership import (
-    Owner,
-    claim_objects,
-    delete_owner_ref_strategic_merge_patch,
-    owner_ref_controller_patch,
-    recheck_deletion_timestamp,
-)
+from operators.runtime.ownership import Owner, delete_owner_ref_strategic_merge_patch, owner_ref_controller_patch
+from operators.runtime.refmanager import claim
 
 __all__ = ["MINIREPLICASETS", "ReplicaSetController"]
 
@@ -304,31 +299,16 @@ class ReplicaSetController:
 
     async def _claim_pods(self, rs: ReplicaSetView, pods: list[Pod]) -> list[Pod]:
         owner = Owner(API_VERSION, KIND, rs.name, rs.uid, rs.namespace, deleting=rs.deletion_timestamp is not None)
-        claim = claim_objects(owner, rs.selector, pods)
-        errors: list[str] = []
-        adopted: set[str] = set()
-        if claim.to_adopt:
-            if (refusal := await self._recheck_owner(owner)) is not None:
-                errors.append(refusal)
-            else:
-                results = await asyncio.gather(*(self._adopt(owner, pod) for pod in claim.to_adopt))
-                adopted = {pod.uid for pod, result in zip(claim.to_adopt, results, strict=True) if result is True}
-                errors += [result for result in results if isinstance(result, str)]
-        for result in await asyncio.gather(*(self._release(owner, pod) for pod in claim.to_release)):
-            if result is not None:
-                errors.append(result)
-        if errors:
-            raise SyncError("; ".join(errors))
-        return claim.claimed(adopted)
-
-    async def _recheck_owner(self, owner: Owner) -> str | None:
-        """RS-15: adopt only if a fresh GET (not the cache) shows the same, undeleted owner."""
-        try:
-            fresh = await self.client.get(MINIREPLICASETS.path(owner.namespace, owner.name))
-        except ApiError as error:
-            return f"cannot adopt pods: {error}"
-        meta: dict[str, Any] = fresh.get("metadata") or {}
-        return recheck_deletion_timestamp(owner, str(meta.get("uid", "")), parse_time(meta.get("deletionTimestamp")))
+        return await claim(
+            self.client,
+            MINIREPLICASETS,
+            owner,
+            rs.selector,
+            pods,
+            adopt=lambda pod: self._adopt(owner, pod),
+            release=lambda pod: self._release(owner, pod),
+            what="pods",
+        )
 
     async def _adopt(self, owner: Owner, pod: Pod) -> bool | str:
         """True when adopted; False when the pod is gone; an error message otherwise."""
