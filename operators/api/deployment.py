@@ -10,9 +10,11 @@ from pydantic import ConfigDict, Field
 
 from operators.api.crdinfo import CRDInfo, PrinterColumn, Rule, Scale, cel, list_map
 from operators.api.meta import (
+    AGE_COLUMN,
     SELECTOR_IMMUTABLE,
     SELECTOR_MATCHES_TEMPLATE,
     SELECTOR_NOT_EMPTY,
+    WORKLOAD_WIDE_COLUMNS,
     CustomResource,
     IntOrPercent,
     IntOrPercentUpTo100,
@@ -260,22 +262,8 @@ class MiniDeployment(CustomResource):
             PrinterColumn("Ready", "string", ".status.readyText", "Ready pods out of desired pods."),
             PrinterColumn("Up-to-date", "integer", ".status.updatedReplicas", "Number of updated pods."),
             PrinterColumn("Available", "integer", ".status.availableReplicas", "Number of available pods."),
-            PrinterColumn("Age", "date", ".metadata.creationTimestamp", "Time since creation."),
-            PrinterColumn(
-                "Containers",
-                "string",
-                ".spec.template.spec.containers[*].name",
-                "Name of the first container of the pod template.",
-                priority=1,
-            ),
-            PrinterColumn(
-                "Images",
-                "string",
-                ".spec.template.spec.containers[*].image",
-                "Image of the first container of the pod template.",
-                priority=1,
-            ),
-            PrinterColumn("Selector", "string", ".status.selector", "The label selector.", priority=1),
+            AGE_COLUMN,
+            *WORKLOAD_WIDE_COLUMNS,
         ),
         scale=Scale(),
     )

@@ -10,9 +10,10 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from operators.api.crdinfo import CRDInfo, Rule, cel, list_map
+from operators.api.crdinfo import CRDInfo, PrinterColumn, Rule, cel, list_map
 
 __all__ = [
+    "AGE_COLUMN",
     "INT_OR_PERCENT_VALID",
     "LABEL_KEYS_VALID",
     "LABEL_KEY_VALID",
@@ -28,6 +29,7 @@ __all__ = [
     "SELECTOR_IMMUTABLE",
     "SELECTOR_MATCHES_TEMPLATE",
     "SELECTOR_NOT_EMPTY",
+    "WORKLOAD_WIDE_COLUMNS",
     "Condition",
     "Container",
     "CustomResource",
@@ -439,3 +441,26 @@ SELECTOR_MATCHES_TEMPLATE = Rule(
 """On the spec: the selector must select the pods the template makes, or the controller would create
 pods forever. Each matchLabels entry must be among the template labels; each matchExpressions
 requirement is evaluated against them (In, NotIn, Exists, DoesNotExist as labels.Selector.Matches)."""
+
+
+# --- printer columns shared by the workload kinds (`kubectl get rs` / `kubectl get deploy` and their `-o wide`) ---
+
+AGE_COLUMN = PrinterColumn("Age", "date", ".metadata.creationTimestamp", "Time since creation.")
+WORKLOAD_WIDE_COLUMNS = (
+    PrinterColumn(
+        "Containers",
+        "string",
+        ".spec.template.spec.containers[*].name",
+        "Name of the first container of the pod template.",
+        priority=1,
+    ),
+    PrinterColumn(
+        "Images",
+        "string",
+        ".spec.template.spec.containers[*].image",
+        "Image of the first container of the pod template.",
+        priority=1,
+    ),
+    PrinterColumn("Selector", "string", ".status.selector", "The label selector.", priority=1),
+)
+"""CONTAINERS, IMAGES and SELECTOR (priority 1: `-o wide` only), in the order kubectl prints them."""

@@ -8,9 +8,11 @@ from pydantic import ConfigDict, Field
 
 from operators.api.crdinfo import CRDInfo, PrinterColumn, Scale, cel, list_map
 from operators.api.meta import (
+    AGE_COLUMN,
     SELECTOR_IMMUTABLE,
     SELECTOR_MATCHES_TEMPLATE,
     SELECTOR_NOT_EMPTY,
+    WORKLOAD_WIDE_COLUMNS,
     Condition,
     CustomResource,
     KubeModel,
@@ -98,22 +100,8 @@ class MiniReplicaSet(CustomResource):
             PrinterColumn("Desired", "integer", ".spec.replicas", "Number of desired pods."),
             PrinterColumn("Current", "integer", ".status.replicas", "Number of non-terminating pods."),
             PrinterColumn("Ready", "integer", ".status.readyReplicas", "Number of ready pods."),
-            PrinterColumn("Age", "date", ".metadata.creationTimestamp", "Time since creation."),
-            PrinterColumn(
-                "Containers",
-                "string",
-                ".spec.template.spec.containers[*].name",
-                "Name of the first container of the pod template.",
-                priority=1,
-            ),
-            PrinterColumn(
-                "Images",
-                "string",
-                ".spec.template.spec.containers[*].image",
-                "Image of the first container of the pod template.",
-                priority=1,
-            ),
-            PrinterColumn("Selector", "string", ".status.selector", "The label selector.", priority=1),
+            AGE_COLUMN,
+            *WORKLOAD_WIDE_COLUMNS,
         ),
         scale=Scale(),
     )
