@@ -34,10 +34,21 @@ import statistics
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from harness import IMAGE, Api, Goals, OperatorCode, Tracker, bring_up, echo, measure_phase, until
+from harness import (
+    IMAGE,
+    Api,
+    Goals,
+    OperatorCode,
+    Tracker,
+    add_run_flags,
+    bring_up,
+    echo,
+    measure_phase,
+    operator_code,
+    until,
+)
 
 from operators.devcluster.cluster import Layout
 
@@ -429,14 +440,9 @@ def main() -> int:
     parser.add_argument("--deployments", type=int, default=50, help="fanout: deployments (default 50)")
     parser.add_argument("--fanout-replicas", type=int, default=20, help="fanout: replicas each (default 20)")
     parser.add_argument("--timeout", type=float, default=600, help="seconds per phase before giving up")
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
-    parser.add_argument("--json-file", type=Path, help="also write the JSON report to this file")
-    parser.add_argument("--down", action="store_true", help="stop the cluster afterwards")
-    parser.add_argument(
-        "--operator-dir", type=Path, help="run the operator from this source tree (default: this checkout)"
-    )
+    add_run_flags(parser)
     args = parser.parse_args()
-    code = OperatorCode(args.operator_dir) if args.operator_dir else OperatorCode()
+    code = operator_code(args)
     cluster = bring_up(code)  # $MINI_CLUSTER_DIR and $MINI_CLUSTER_PORT_BASE pick a cluster of its own
     try:
         load_start = os.getloadavg()

@@ -7,6 +7,7 @@ only for set-up and clean-up.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import datetime
@@ -526,3 +527,18 @@ def kcm_pid(layout: Layout) -> int | None:
     except json.JSONDecodeError:  # caught mid-write by a restart
         return None
     return int(pid) if pid else None
+
+
+def add_run_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags every cluster benchmark takes: its output, the cluster's fate, and which operator code runs."""
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--json-file", type=Path, help="also write the JSON report to this file")
+    parser.add_argument("--down", action="store_true", help="stop the cluster afterwards")
+    parser.add_argument(
+        "--operator-dir", type=Path, help="run the operator from this source tree (default: this checkout)"
+    )
+
+
+def operator_code(args: argparse.Namespace) -> OperatorCode:
+    """The OperatorCode `--operator-dir` names (this checkout by default)."""
+    return OperatorCode(args.operator_dir) if args.operator_dir else OperatorCode()

@@ -37,9 +37,11 @@ from harness import (
     Operator,
     OperatorCode,
     Tracker,
+    add_run_flags,
     bring_up,
     echo,
     kcm_pid,
+    operator_code,
     proc_cpu,
     proc_memory,
     until,
@@ -330,14 +332,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=1, help="measured rounds after the warm-up (default 1)")
     parser.add_argument("--no-warmup", action="store_true", help="skip the discarded warm-up round")
     parser.add_argument("--timeout", type=float, default=600, help="seconds per phase before giving up")
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
-    parser.add_argument("--json-file", type=Path, help="also write the JSON report to this file")
-    parser.add_argument("--down", action="store_true", help="stop the cluster afterwards")
-    parser.add_argument(
-        "--operator-dir", type=Path, help="run the operator from this source tree (default: this checkout)"
-    )
+    add_run_flags(parser)
     args = parser.parse_args()
-    code = OperatorCode(args.operator_dir) if args.operator_dir else OperatorCode()
+    code = operator_code(args)
     cluster = bring_up(code)  # $MINI_CLUSTER_DIR and $MINI_CLUSTER_PORT_BASE pick a cluster of its own
     try:
         results = asyncio.run(main_async(args, cluster.layout, code))

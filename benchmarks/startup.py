@@ -45,10 +45,12 @@ from harness import (
     Operator,
     OperatorCode,
     Tracker,
+    add_run_flags,
     bring_up,
     echo,
     kcm_pid,
     log_times,
+    operator_code,
     proc_cpu,
     proc_memory,
     proc_start,
@@ -558,16 +560,11 @@ def main() -> int:
     parser.add_argument("--pods", type=scales, default=[10000], help="pods in the cluster, or a list: 0,3000,10000")
     parser.add_argument("--mrs", type=int, default=1000, help="idle MiniReplicaSets (replicas 0) (default 1000)")
     parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for the first pod (default 300)")
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
-    parser.add_argument("--json-file", type=Path, help="also write the JSON report to this file")
     parser.add_argument("--keep-objects", action="store_true", help="leave the filler pods and MRSs for the next run")
     parser.add_argument("--no-kcm", action="store_true", help="skip the kube-controller-manager arm")
-    parser.add_argument("--down", action="store_true", help="stop the cluster afterwards")
-    parser.add_argument(
-        "--operator-dir", type=Path, help="run the operator from this source tree (default: this checkout)"
-    )
+    add_run_flags(parser)
     args = parser.parse_args()
-    code = OperatorCode(args.operator_dir) if args.operator_dir else OperatorCode()
+    code = operator_code(args)
     nodes = max(3, math.ceil(max(args.pods) / PODS_PER_NODE))
     cluster = bring_up(code, nodes=nodes)  # $MINI_CLUSTER_DIR and $MINI_CLUSTER_PORT_BASE pick a cluster of its own
     try:
