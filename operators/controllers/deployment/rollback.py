@@ -18,9 +18,9 @@ from operators.controllers.deployment.model import DeploymentView
 from operators.controllers.deployment.util import (
     DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY,
     DEPRECATED_ROLLBACK_TO,
-    _parse_int,
     equal_ignore_hash,
     last_revision,
+    parse_int,
     revision,
     skip_copy_annotation,
 )
@@ -64,7 +64,7 @@ def get_rollback_to(deployment: DeploymentView) -> int | None:
     if not value:
         return None
     try:
-        return _parse_int(value, 64)  # strconv.ParseInt(v, 10, 64): no spaces, underscores or non-ASCII digits
+        return parse_int(value, 64)  # strconv.ParseInt(v, 10, 64): no spaces, underscores or non-ASCII digits
     except ValueError:
         return None
 

@@ -82,6 +82,7 @@ __all__ = [
     "min_available",
     "new_deployment_condition",
     "new_rs_new_replicas",
+    "parse_int",
     "remove_deployment_condition",
     "replica_set_to_deployment_condition",
     "replica_sets_by_creation_timestamp",
@@ -154,7 +155,7 @@ _SIGNED = re.compile(r"[+-]?[0-9]+", re.ASCII)
 _UNSIGNED = re.compile(r"[0-9]+", re.ASCII)
 
 
-def _parse_int(text: str, bits: int) -> int:
+def parse_int(text: str, bits: int) -> int:
     """strconv.ParseInt(text, 10, bits) (Atoi is bits=64): a ValueError says "invalid syntax" or "out of range"."""
     if not _SIGNED.fullmatch(text):
         raise ValueError(f"parsing {text!r}: invalid syntax")
@@ -238,7 +239,7 @@ def set_deployment_revision(annotations: Mapping[str, str], revision_: str) -> t
 def revision(obj: _Annotated) -> int:
     """Revision: the revision annotation as an int64; 0 when absent; ValueError when malformed."""
     value = obj.annotations.get(REVISION_ANNOTATION)
-    return 0 if value is None else _parse_int(value, 64)
+    return 0 if value is None else parse_int(value, 64)
 
 
 def _revision_or_none(obj: _Annotated) -> int | None:
@@ -305,8 +306,8 @@ def set_new_replica_set_annotations(
     old_revision = annotations.get(REVISION_ANNOTATION)
     had_revision = old_revision is not None
     try:
-        old = _parse_int(old_revision, 64) if old_revision else 0  # an empty annotation counts as 0
-        new = _parse_int(new_revision, 64)
+        old = parse_int(old_revision, 64) if old_revision else 0  # an empty annotation counts as 0
+        new = parse_int(new_revision, 64)
     except ValueError:
         return annotations, False
     if old < new:
@@ -423,7 +424,7 @@ def get_scaled_value_from_int_or_percent(value: IntOrString | None, total: int, 
     if not value.endswith("%"):
         raise ValueError("invalid value for IntOrString: invalid type: string is not a percentage")
     try:
-        percent = _parse_int(value[:-1], 64)
+        percent = parse_int(value[:-1], 64)
     except ValueError as error:
         raise ValueError(f"invalid value for IntOrString: invalid value {value!r}: {error}") from None
     scaled = percent * total
@@ -561,7 +562,7 @@ def is_saturated(deployment: DeploymentView, rs: ReplicaSetView | None) -> bool:
     if rs is None:
         return False
     try:
-        desired = _parse_int(rs.annotations.get(DESIRED_REPLICAS_ANNOTATION, ""), 64)
+        desired = parse_int(rs.annotations.get(DESIRED_REPLICAS_ANNOTATION, ""), 64)
     except ValueError:
         return False
     return (
