@@ -343,14 +343,7 @@ class DeploymentController:
         return d, rs_list, new_rs, plan.old_rss
 
     async def _update_replica_set_annotations(self, write: UpdateReplicaSetAnnotations) -> ReplicaSetView:
-        rs = write.rs
-        body = {
-            "metadata": {"resourceVersion": rs.resource_version, "annotations": dict(write.annotations)},
-            "spec": {"minReadySeconds": write.min_ready_seconds},
-        }
-        written = await self.client.patch(MINIREPLICASETS.path(rs.namespace, rs.name), body)
-        self.replica_sets.observe_write(rs.resource_version, written)
-        return ReplicaSetView.from_body(written)
+        return await self._update_replica_set(write.rs, write.annotations, {"minReadySeconds": write.min_ready_seconds})
 
     async def _create_replica_set(self, d: DeploymentView, write: CreateReplicaSet) -> tuple[ReplicaSetView, bool]:
         """Create the new RS (DP-08); AlreadyExists is the new RS itself, or a hash collision (DP-09).
@@ -394,15 +387,18 @@ class DeploymentController:
 
     async def _scale(self, d: DeploymentView, write: Scale) -> ReplicaSetView:
         """scaleReplicaSet: spec.replicas and the replicas annotations, against the RS version decided on."""
-        rs = write.rs
-        body = {
-            "metadata": {"resourceVersion": rs.resource_version, "annotations": dict(write.annotations)},
-            "spec": {"replicas": write.replicas},
-        }
-        written = await self.client.patch(MINIREPLICASETS.path(rs.namespace, rs.name), body)
-        self.replica_sets.observe_write(rs.resource_version, written)
+        updated = await self._update_replica_set(write.rs, write.annotations, {"replicas": write.replicas})
         if write.size_changed:
             self.recorder.record(_involved(d), "Normal", "ScalingReplicaSet", write.event_message)
+        return updated
+
+    async def _update_replica_set(
+        self, rs: ReplicaSetView, annotations: Mapping[str, str], spec: Mapping[str, Any]
+    ) -> ReplicaSetView:
+        """Go's ReplicaSets().Update: annotations and spec fields, against the RS version the decision was made on."""
+        body = {"metadata": {"resourceVersion": rs.resource_version, "annotations": dict(annotations)}, "spec": spec}
+        written = await self.client.patch(MINIREPLICASETS.path(rs.namespace, rs.name), body)
+        self.replica_sets.observe_write(rs.resource_version, written)
         return ReplicaSetView.from_body(written)
 
     async def _cleanup(self, d: DeploymentView, old_rss: Sequence[ReplicaSetView]) -> None:
