@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -166,6 +166,8 @@ class Pod(Controllee):
     ports: tuple[ContainerPort, ...] = ()
     hostname: str = ""
     subdomain: str = ""
+    sidecar_ports: tuple[ContainerPort, ...] = ()  # of restartable init containers (sidecars)
+    ready_transition_time: datetime.datetime | None = None  # of the Ready condition, whatever its status
 
     @classmethod
     def from_dict(cls, body: Mapping[str, Any]) -> Pod:
@@ -188,15 +190,8 @@ class Pod(Controllee):
         pod_ips = tuple(p["ip"] for p in status.get("podIPs") or () if p.get("ip"))
         if not pod_ips and status.get("podIP"):
             pod_ips = (str(status["podIP"]),)
-        ports = tuple(
-            ContainerPort(
-                container_port=int(p.get("containerPort", 0)),
-                protocol=str(p.get("protocol") or "TCP"),
-                name=str(p.get("name") or ""),
-            )
-            for container in spec.get("containers") or ()
-            for p in container.get("ports") or ()
-        )
+        ports = _container_ports(spec.get("containers") or ())
+        sidecar_ports = _container_ports(c for c in spec.get("initContainers") or () if c.get("name") in sidecars)
         return cls(
             namespace=str(metadata.get("namespace", "")),
             name=str(metadata.get("name", "")),
@@ -217,6 +212,8 @@ class Pod(Controllee):
             ports=ports,
             hostname=str(spec.get("hostname") or ""),
             subdomain=str(spec.get("subdomain") or ""),
+            sidecar_ports=sidecar_ports,
+            ready_transition_time=parse_time(ready_condition.get("lastTransitionTime")) if ready_condition else None,
         )
 
     @property
@@ -228,6 +225,18 @@ class Pod(Controllee):
             return 0
         value = int(raw)
         return value if -(2**31) <= value < 2**31 else 0
+
+
+def _container_ports(containers: Iterable[Mapping[str, Any]]) -> tuple[ContainerPort, ...]:
+    return tuple(
+        ContainerPort(
+            container_port=int(p.get("containerPort", 0)),
+            protocol=str(p.get("protocol") or "TCP"),
+            name=str(p.get("name") or ""),
+        )
+        for container in containers
+        for p in container.get("ports") or ()
+    )
 
 
 ZONE_LABEL = "topology.kubernetes.io/zone"

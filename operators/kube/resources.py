@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["LEASES", "MINIDEPLOYMENTS", "MINIREPLICASETS", "NAMESPACES", "NODES", "PODS", "Resource"]
+__all__ = [
+    "ENDPOINTSLICES",
+    "LEASES",
+    "MINIDEPLOYMENTS",
+    "MINIREPLICASETS",
+    "MINISERVICES",
+    "NAMESPACES",
+    "NODES",
+    "PODS",
+    "SERVICES",
+    "Resource",
+]
 
 
 @dataclass(frozen=True)
@@ -35,6 +46,9 @@ class Resource:
 PODS = Resource("", "v1", "pods")
 NODES = Resource("", "v1", "nodes", namespaced=False)
 NAMESPACES = Resource("", "v1", "namespaces", namespaced=False)
+SERVICES = Resource("", "v1", "services")
+ENDPOINTSLICES = Resource("discovery.k8s.io", "v1", "endpointslices")
 LEASES = Resource("coordination.k8s.io", "v1", "leases")
 MINIREPLICASETS = Resource("minik8s.dev", "v1", "minireplicasets")
 MINIDEPLOYMENTS = Resource("minik8s.dev", "v1", "minideployments")
+MINISERVICES = Resource("minik8s.dev", "v1", "miniservices")

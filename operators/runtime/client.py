@@ -47,11 +47,12 @@ METADATA_ONLY = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v
 # (method, code, seconds) of every finished request; code is "<error>" when there was no answer, as client-go's.
 RequestObserver = Callable[[str, str, float], None]
 
-PatchType = Literal["merge", "strategic", "json"]
+PatchType = Literal["merge", "strategic", "json", "apply"]
 _PATCH_CONTENT_TYPES: dict[PatchType, str] = {
     "merge": "application/merge-patch+json",
     "strategic": "application/strategic-merge-patch+json",
     "json": "application/json-patch+json",
+    "apply": "application/apply-patch+yaml",  # JSON is YAML
 }
 USER_AGENT = "mini-operators/0.1"
 
@@ -154,6 +155,20 @@ class KubeClient:
 
     async def patch(self, path: str, body: Any, *, patch_type: PatchType = "merge") -> dict[str, Any]:
         return await self.request("PATCH", path, body=body, content_type=_PATCH_CONTENT_TYPES[patch_type])
+
+    async def replace(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """PUT (Go's Update): the whole object, with its resourceVersion as the precondition."""
+        return await self.request("PUT", path, body=body)
+
+    async def apply(
+        self, path: str, body: Mapping[str, Any], *, field_manager: str, force: bool = False
+    ) -> dict[str, Any]:
+        """Server-side apply `body` as `field_manager`; `force` takes over fields other managers own.
+
+        A `metadata.resourceVersion` in the body is a precondition, as for an update.
+        """
+        query = {"fieldManager": field_manager, **({"force": "true"} if force else {})}
+        return await self.request("PATCH", path, body=body, query=query, content_type=_PATCH_CONTENT_TYPES["apply"])
 
     async def delete(self, path: str, *, uid: str | None = None, propagation: str | None = None) -> dict[str, Any]:
         """DELETE with an optional UID precondition (never delete a re-created namesake)."""

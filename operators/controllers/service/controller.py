@@ -1,0 +1,342 @@
+"""The MiniService controller: informer events in, the owned Service and its EndpointSlices out.
+
+This is the glue of pkg/controller/endpointslice/endpointslice_controller.go (syncService and the event
+handlers) plus the owned Service (SV-01..SV-03). The decisions are made by the pure modules beside it:
+owned.py (the Service to apply, and whether it is up to date), reconciler.py (the slices to create, update
+and delete), utils.py, tracker.py, triggertime.py and status.py.
+
+The entry point is a Kopf handler on MiniServices (`Manager.primary`). Pods come from the shared pod
+informer; Services from a Service informer; EndpointSlices from an informer that lists and watches only
+the slices this controller manages (the `endpointslice.kubernetes.io/managed-by` label), so the built-in
+controller's slices are never read, never written, and never wake us (ES-01).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from operators.controllers.service.model import (
+    API_VERSION,
+    CONTROLLER_NAME,
+    FIELD_MANAGER,
+    KIND,
+    MiniServiceView,
+    ServiceView,
+)
+from operators.controllers.service.owned import desired_service, foreign_message, is_owned_by, up_to_date
+from operators.controllers.service.reconciler import Plan, reconcile
+from operators.controllers.service.slices import EndpointSlice
+from operators.controllers.service.status import ConditionState, calculate_status
+from operators.controllers.service.tracker import EndpointSliceTracker
+from operators.controllers.service.triggertime import TriggerTimeTracker
+from operators.controllers.service.utils import MANAGED_BY_LABEL, SERVICE_NAME_LABEL, pod_endpoints_changed
+from operators.kube.objects import Node, Pod
+from operators.kube.resources import ENDPOINTSLICES, MINISERVICES, NODES, PODS, SERVICES
+from operators.runtime.client import ApiError, KubeClient
+from operators.runtime.controller import Controller, Reconciler, Result, SyncError
+from operators.runtime.events import EventRecorder, InvolvedObject
+from operators.runtime.informers import BY_LABEL, BY_SELECTOR, Informer, index_by_label, index_by_selector
+from operators.runtime.manager import Manager
+
+__all__ = ["BY_SERVICE", "ServiceController"]
+
+logger = logging.getLogger(__name__)
+COMPONENT = "miniservice-controller"
+BY_SERVICE = "service"  # EndpointSlices by `namespace/<kubernetes.io/service-name>`
+# endpointSliceChangeMinSyncDelay: a slice changed by someone else is looked at after a second, not at once.
+SLICE_CHANGE_MIN_SYNC_DELAY = 1.0
+
+
+def index_by_service(slice_: EndpointSlice) -> Iterable[str]:
+    name = slice_.labels.get(SERVICE_NAME_LABEL)
+    return (f"{slice_.namespace}/{name}",) if name else ()
+
+
+class ServiceController:
+    """Reconciles MiniServices: their Service, their EndpointSlices, their status."""
+
+    name = "miniservice"
+
+    def __init__(
+        self,
+        client: KubeClient,
+        recorder: EventRecorder,
+        minis: Informer[MiniServiceView],
+        services: Informer[ServiceView],
+        slices: Informer[EndpointSlice],
+        pods: Informer[Pod],
+        nodes: Informer[Node],
+        controller_factory: Callable[[Reconciler], Controller],
+        *,
+        max_endpoints_per_slice: int = 100,
+    ) -> None:
+        """NewController: the client, the event recorder and the informers are made by the caller."""
+        self.client = client
+        self.recorder = recorder
+        self.minis = minis
+        self.services = services
+        self.slices = slices
+        self.pods = pods
+        self.nodes = nodes
+        self.max_endpoints_per_slice = max_endpoints_per_slice
+        self.tracker = EndpointSliceTracker()
+        self.trigger_times = TriggerTimeTracker()
+        self.controller: Controller = controller_factory(self)
+        minis.subscribe(self._on_mini_service)
+        services.subscribe(self._on_service)
+        slices.subscribe(self._on_slice)
+        pods.subscribe(self._on_pod)
+
+    @classmethod
+    def setup(cls, manager: Manager) -> ServiceController:
+        """Create the controller on `manager`: its informers and indexes, its event recorder, its workers."""
+        minis = manager.primary(MINISERVICES, MiniServiceView.from_dict, id="miniservice")
+        minis.add_index(BY_SELECTOR, index_by_selector)
+        services = manager.informer(SERVICES, ServiceView.from_dict)
+        slices = manager.informer(
+            ENDPOINTSLICES, EndpointSlice.from_dict, label_selector=f"{MANAGED_BY_LABEL}={CONTROLLER_NAME}"
+        )
+        slices.add_index(BY_SERVICE, index_by_service)
+        pods = manager.informer(PODS, Pod.from_dict)
+        pods.add_index(BY_LABEL, index_by_label)
+        nodes = manager.informer(NODES, Node.from_dict)
+        return cls(
+            manager.client,
+            manager.event_recorder(COMPONENT),
+            minis,
+            services,
+            slices,
+            pods,
+            nodes,
+            lambda reconciler: manager.controller(reconciler, waits_for=[minis, services, slices, pods, nodes]),
+            max_endpoints_per_slice=manager.options.max_endpoints_per_slice,
+        )
+
+    # --- events -> keys ----------------------------------------------------------------------------------------
+
+    def _on_mini_service(self, old: MiniServiceView | None, new: MiniServiceView | None) -> None:
+        if (current := new or old) is not None:
+            self.controller.enqueue(current.key)  # onServiceUpdate, onServiceDelete
+
+    def _on_service(self, old: ServiceView | None, new: ServiceView | None) -> None:
+        """The owned Service (or a foreign one holding the name) changed: its MiniService looks again."""
+        current = new or old
+        if current is None or (old is not None and new is not None and old.resource_version == new.resource_version):
+            return
+        if self.minis.get(current.namespace, current.name) is not None:
+            self.controller.enqueue(current.key)
+
+    def _on_slice(self, old: EndpointSlice | None, new: EndpointSlice | None) -> None:
+        """onEndpointSliceAdd/Update/Delete: only a change we did not make ourselves queues the Service."""
+        if new is not None:
+            if self.tracker.should_sync(_service_key(new), new):
+                self._queue_for_slice(new)
+        elif old is not None:
+            key = _service_key(old)
+            if self.tracker.has(key, old) and not self.tracker.handle_deletion(key, old):
+                self._queue_for_slice(old)
+
+    def _queue_for_slice(self, slice_: EndpointSlice) -> None:
+        if slice_.labels.get(SERVICE_NAME_LABEL):
+            self.controller.enqueue_after(_service_key(slice_), SLICE_CHANGE_MIN_SYNC_DELAY)
+
+    def _on_pod(self, old: Pod | None, new: Pod | None) -> None:
+        """addPod, updatePod (GetServicesToUpdateOnPodChange), deletePod: the MiniServices selecting the pod."""
+        if old is None or new is None:
+            pod = new or old
+            if pod is not None:
+                self._enqueue_all(self._selecting(pod))
+            return
+        if old.resource_version == new.resource_version:
+            return
+        changed, labels_changed = pod_endpoints_changed(old, new)
+        if not changed and not labels_changed:
+            return
+        services = self._selecting(new)
+        if labels_changed:
+            before = self._selecting(old)
+            # determineNeededServiceUpdates: all of both when the endpoint changed, else those that differ.
+            services = before | services if changed else before ^ services
+        self._enqueue_all(services)
+
+    def _selecting(self, pod: Pod) -> set[str]:
+        return {m.key for m in self.minis.selecting(pod.namespace, pod.labels)}
+
+    def _enqueue_all(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            self.controller.enqueue(key)
+
+    # --- syncService -------------------------------------------------------------------------------------------
+
+    async def sync(self, key: str) -> Result | None:
+        """syncService: the owned Service first (SV-01..03), then the EndpointSlices (ES-01..13), then status."""
+        namespace, name = key.split("/", 1)
+        mini = self.minis.get(namespace, name)
+        if mini is None:
+            self.tracker.delete_service(key)  # the garbage collector removes the Service and its slices
+            self.trigger_times.delete_service(key)
+            return None
+        if mini.deletion_timestamp is not None:
+            return None
+        service = self.services.get(namespace, name)
+        if service is not None and not is_owned_by(service, mini):
+            message = foreign_message(service, mini)
+            await self._report_service_problem(mini, "ServiceExists", message)
+            return None
+        desired = desired_service(mini)
+        if service is None or not up_to_date(desired, service):
+            try:
+                service = await self._apply_service(mini, desired, service)
+            except ApiError as error:
+                if not (error.invalid or error.status == 400):
+                    raise  # a conflict or an outage: retried; a refused spec waits for the user
+                await self._report_service_problem(mini, "FailedToApplyService", f"Service {name!r}: {error.message}")
+                return None
+        service_ok = ConditionState(True, "ServiceUpToDate", f"Service {name!r} matches the spec")
+
+        if not mini.match_labels:  # ES-01: a Service without a selector gets no slices from us
+            no_selector = ConditionState(True, "NoSelector", "no selector: EndpointSlices are not managed")
+            await self._write_status(mini, service, self._cached_slices(key), service_ok, no_selector)
+            return None
+        slices = self._cached_slices(key)
+        if self.tracker.stale_slices(key, slices):
+            raise SyncError(f"{key}: EndpointSlice informer cache is out of date, waiting for our own writes")
+        pods = self.pods.select(namespace, mini.selector)
+        trigger_time = self.trigger_times.compute(key, service.creation_timestamp, pods)
+        plan = reconcile(
+            service,
+            pods,
+            slices,
+            lambda node: self.nodes.get("", node),
+            trigger_time=trigger_time,
+            max_endpoints_per_slice=self.max_endpoints_per_slice,
+            controller_name=CONTROLLER_NAME,
+        )
+        try:
+            slices = await self._finalize(key, slices, plan)
+        except ApiError as error:
+            message = f"Error updating Endpoint Slices for Service {key}: {error}"
+            self.recorder.record(_involved(mini), "Warning", "FailedToUpdateEndpointSlices", message)
+            failed = ConditionState(False, "FailedToUpdateEndpointSlices", message)
+            await self._write_status(mini, service, slices, service_ok, failed)
+            raise
+        if plan.errors:
+            skipped = ConditionState(False, "PodsSkipped", "; ".join(plan.errors))
+            await self._write_status(mini, service, slices, service_ok, skipped)
+            raise SyncError("; ".join(plan.errors))  # the Service is synced again, with backoff
+        synced = ConditionState(True, "EndpointSlicesUpToDate", f"{len(slices)} EndpointSlice(s) match the pods")
+        await self._write_status(mini, service, slices, service_ok, synced)
+        return None
+
+    def _cached_slices(self, key: str) -> list[EndpointSlice]:
+        """The Service's slices of this controller, less those being deleted (dropEndpointSlicesPendingDeletion)."""
+        return [s for s in self.slices.by_index(BY_SERVICE, key) if s.deletion_timestamp is None]
+
+    # --- the owned Service (SV-01..SV-03) ----------------------------------------------------------------------
+
+    async def _apply_service(
+        self, mini: MiniServiceView, desired: dict[str, Any], current: ServiceView | None
+    ) -> ServiceView:
+        """Server-side apply the Service. An update forces (our fields are ours) against the cached version;
+        a create first makes sure no Service of that name exists that the cache has not shown yet, and
+        does not force: a foreign Service created meanwhile conflicts instead of being taken over."""
+        body = copy.deepcopy(desired)
+        path = SERVICES.path(mini.namespace, mini.name)
+        if current is not None:
+            body["metadata"]["resourceVersion"] = current.resource_version
+        else:
+            try:
+                await self.client.get(path)
+            except ApiError as error:
+                if not error.not_found:
+                    raise
+            else:
+                raise SyncError(f"Service {mini.key} exists but is not in the cache yet")
+        written = await self.client.apply(path, body, field_manager=FIELD_MANAGER, force=current is not None)
+        self.services.observe_write(current.resource_version if current else "", written)
+        if current is None:
+            self.recorder.record(_involved(mini), "Normal", "CreatedService", f"Created Service {mini.name}")
+        return ServiceView.from_dict(written)
+
+    async def _report_service_problem(self, mini: MiniServiceView, reason: str, message: str) -> None:
+        """ServiceSynced=False with a Warning event, once per change of reason or message."""
+        current = next((c for c in mini.conditions if c.type == "ServiceSynced"), None)
+        if current is None or current.status != "False" or current.reason != reason or current.message != message:
+            self.recorder.record(_involved(mini), "Warning", reason, message)
+        problem = ConditionState(False, reason, message)
+        await self._write_status(mini, None, self._cached_slices(mini.key), problem, None)
+
+    # --- finalize: the writes of the plan ----------------------------------------------------------------------
+
+    async def _finalize(self, key: str, slices: Sequence[EndpointSlice], plan: Plan) -> list[EndpointSlice]:
+        """finalize: create, update, delete, each write tracked; returns the slices as they now are."""
+        by_name = {s.name: s for s in slices}
+        for slice_ in plan.create:
+            try:
+                body = await self.client.create(ENDPOINTSLICES.path(slice_.namespace), slice_.to_dict())
+            except ApiError as error:
+                if error.namespace_terminating:
+                    return list(by_name.values())  # creates will keep failing: drop the sync
+                raise
+            created = EndpointSlice.from_dict(body)
+            self.tracker.update(key, created)
+            by_name[created.name] = created
+        for slice_ in plan.update:
+            body = await self.client.replace(ENDPOINTSLICES.path(slice_.namespace, slice_.name), slice_.to_dict())
+            updated = EndpointSlice.from_dict(body)
+            self.tracker.update(key, updated)
+            self.slices.observe_write(slice_.resource_version, body)
+            by_name[updated.name] = updated
+        for slice_ in plan.delete:
+            try:
+                await self.client.delete(ENDPOINTSLICES.path(slice_.namespace, slice_.name), uid=slice_.uid)
+            except ApiError as error:
+                if not error.not_found:
+                    raise
+            self.tracker.expect_deletion(key, slice_)
+            by_name.pop(slice_.name, None)
+        return list(by_name.values())
+
+    # --- status ------------------------------------------------------------------------------------------------
+
+    async def _write_status(
+        self,
+        mini: MiniServiceView,
+        service: ServiceView | None,
+        slices: Sequence[EndpointSlice],
+        service_synced: ConditionState,
+        slices_synced: ConditionState | None,
+    ) -> None:
+        """The status, written (merge patch against the cached resourceVersion) only when it changed."""
+        status = calculate_status(
+            mini,
+            service.spec if service is not None else None,
+            service.load_balancer if service is not None else {},
+            slices,
+            service_synced,
+            slices_synced,
+            _now(),
+        )
+        if status == mini.status:
+            return
+        cleared = {key: None for key in mini.status if key not in status}  # a merge patch removes with null
+        body = {"metadata": {"resourceVersion": mini.resource_version}, "status": {**status, **cleared}}
+        written = await self.client.patch(MINISERVICES.path(mini.namespace, mini.name, "status"), body)
+        self.minis.observe_write(mini.resource_version, written)
+
+
+def _service_key(slice_: EndpointSlice) -> str:
+    """ServiceControllerKey: the slice's namespace and its kubernetes.io/service-name label."""
+    return f"{slice_.namespace}/{slice_.labels.get(SERVICE_NAME_LABEL, '')}"
+
+
+def _involved(mini: MiniServiceView) -> InvolvedObject:
+    return InvolvedObject(API_VERSION, KIND, mini.namespace, mini.name, mini.uid)
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
