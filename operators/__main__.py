@@ -20,6 +20,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("--kubeconfig", help="path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config)")
     run.add_argument("--context", help="kubeconfig context to use")
     run.add_argument("--workers", type=int, default=5, help="concurrent syncs per controller (default 5, as KCM)")
+    run.add_argument(
+        "--max-endpoints-per-slice",
+        type=int,
+        default=100,
+        metavar="N",
+        help="endpoints in one MiniService EndpointSlice, 1-1000 (default %(default)s, as KCM)",
+    )
     run.add_argument("--kube-api-qps", type=float, help="client-side QPS limit (default off; KCM's is 20)")
     run.add_argument("--kube-api-burst", type=int, help="client-side burst (default off; KCM's is 30)")
     run.add_argument(
@@ -52,6 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     election.add_argument("--leader-elect-resource-namespace", default="kube-system", metavar="NAMESPACE")
     run.add_argument("-v", "--verbose", action="store_true", help="debug logging, including Kopf's")
     args = parser.parse_args(argv)
+    if not 1 <= args.max_endpoints_per_slice <= 1000:
+        parser.error("--max-endpoints-per-slice must be between 1 and 1000")
     if args.kube_api_burst and not args.kube_api_qps:
         parser.error("--kube-api-burst needs --kube-api-qps")
 
@@ -70,6 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = Options(
         namespaces=tuple(args.namespace),
         workers=args.workers,
+        max_endpoints_per_slice=args.max_endpoints_per_slice,
         qps=args.kube_api_qps,
         burst=args.kube_api_burst,
         kubeconfig=args.kubeconfig,

@@ -11,6 +11,7 @@ import kopf
 
 from operators.controllers.deployment.controller import DeploymentController
 from operators.controllers.replicaset.controller import ReplicaSetController
+from operators.controllers.service.controller import ServiceController
 from operators.runtime.manager import Manager, Options
 
 __all__ = ["LeadershipLost", "build_manager", "run", "serve"]
@@ -21,6 +22,7 @@ async def build_manager(options: Options | None = None) -> Manager:
     manager = await Manager.connect(options)
     ReplicaSetController.setup(manager)
     DeploymentController.setup(manager)
+    ServiceController.setup(manager)
     return manager
 
 

@@ -33,6 +33,7 @@ def main() -> int:
     kubectl("apply", "--server-side", "--force-conflicts", "-f", str(REPO / "crds"))
     kubectl("wait", "--for=condition=Established", "crd/minireplicasets.minik8s.dev", "--timeout=60s")
     kubectl("wait", "--for=condition=Established", "crd/minideployments.minik8s.dev", "--timeout=60s")
+    kubectl("wait", "--for=condition=Established", "crd/miniservices.minik8s.dev", "--timeout=60s")
 
     step("Starting the operator: python -m operators run")
     log = cluster.layout.logs / "operator.log"
@@ -58,13 +59,14 @@ def main() -> int:
         print(f"  metrics: curl http://127.0.0.1:{METRICS_PORT}/metrics   (workqueue_*, controller_runtime_*, ...)")
         run_story(cluster, kubectl)
         run_deployment_story(cluster, kubectl)
+        run_service_story(kubectl)
     finally:
         operator.terminate()
         operator.wait(timeout=30)
     step("Done")
     print(f"The operator has stopped; its log is {log}. The cluster and the '{NAMESPACE}' namespace stay up:")
     print("\n".join(f"  {line}" for line in cluster.env_lines()))
-    print(f"  kubectl get md,mrs,pods -n {NAMESPACE}   # then: python -m operators run   to serve them again")
+    print(f"  kubectl get md,mrs,msvc,pods -n {NAMESPACE}   # then: python -m operators run   to serve them again")
     print(f"  PATH=$PWD/.venv/bin:$PATH kubectl mini rollout history md/{DEPLOYMENT} -n {NAMESPACE}")
     return 0
 
@@ -147,6 +149,65 @@ def run_deployment_story(cluster: Cluster, kubectl: Callable[..., str]) -> None:
             "involvedObject.kind=MiniDeployment",
             "--sort-by=.metadata.creationTimestamp",
         )
+    )
+
+
+SERVICE = "nginx"
+
+
+def run_service_story(kubectl: Callable[..., str]) -> None:
+    """A MiniService in front of the MiniDeployment's pods: its Service, its EndpointSlices following them."""
+    step("Applying examples/miniservice.yaml: a MiniService 'nginx' in front of the MiniDeployment's pods")
+    kubectl("apply", "-n", NAMESPACE, "-f", str(REPO / "examples" / "miniservice.yaml"))
+    endpoints(kubectl, ready=3, total=3)
+    print(kubectl("get", "msvc", SERVICE, "-n", NAMESPACE, "-o", "wide"))
+    step("The Service it owns (the API server allocated its ClusterIP; it has no selector of its own)")
+    print(kubectl("get", "svc", SERVICE, "-n", NAMESPACE, "-o", "wide"))
+    show_slices(kubectl)
+
+    step("Scaling the MiniDeployment to 5: the EndpointSlice follows the pods")
+    kubectl("scale", f"md/{DEPLOYMENT}", "-n", NAMESPACE, "--replicas=5")
+    endpoints(kubectl, ready=5, total=5)
+    show_slices(kubectl)
+
+    step("A pod goes NotReady (its readiness probe fails): its endpoint stays, ready=false")
+    pod = kubectl("get", "pods", "-n", NAMESPACE, "-l", "app=nginx", "-o", "jsonpath={.items[0].metadata.name}")
+    not_ready = {"status": {"conditions": [{"type": "Ready", "status": "False"}]}}
+    kubectl(
+        "patch", "pod", pod, "-n", NAMESPACE, "--subresource=status", "--type=strategic", "-p", json.dumps(not_ready)
+    )
+    endpoints(kubectl, ready=4, total=5)
+    print(kubectl("get", "msvc", SERVICE, "-n", NAMESPACE))
+    show_slices(kubectl)
+
+
+def endpoints(kubectl: Callable[..., str], *, ready: int, total: int) -> None:
+    """Wait until the slices hold `total` endpoints and the MiniService's status counts `ready` of them ready."""
+
+    def counted() -> bool:
+        text = kubectl("get", "msvc", SERVICE, "-n", NAMESPACE, "-o", "jsonpath={.status.endpoints.ready}")
+        return int(text or 0) == ready and _slice_endpoints(kubectl) == total
+
+    started = time.monotonic()
+    wait_until(counted, f"{ready} ready endpoints of {total}")
+    print(f"  followed in {time.monotonic() - started:.1f}s")
+
+
+def _slice_endpoints(kubectl: Callable[..., str]) -> int:
+    names = kubectl(
+        "get", "endpointslices", "-n", NAMESPACE, "-l", f"kubernetes.io/service-name={SERVICE}",
+        "-o", "jsonpath={range .items[*]}{range .endpoints[*]}{.targetRef.name} {end}{end}",
+    )  # fmt: skip
+    return len(names.split())
+
+
+def show_slices(kubectl: Callable[..., str]) -> None:
+    columns = (
+        "custom-columns=SLICE:.metadata.name,MANAGED-BY:.metadata.labels.endpointslice\\.kubernetes\\.io/managed-by,"
+        "ADDRESSES:.endpoints[*].addresses[0],READY:.endpoints[*].conditions.ready"
+    )
+    print(
+        kubectl("get", "endpointslices", "-n", NAMESPACE, "-l", f"kubernetes.io/service-name={SERVICE}", "-o", columns)
     )
 
 

@@ -23,13 +23,21 @@ from operators.runtime.informers import Informer
 from operators.runtime.metrics import Metrics
 from operators.runtime.workqueue import ShutDown, WorkQueue
 
-__all__ = ["Controller", "Reconciler", "Result", "SyncError"]
+__all__ = ["Controller", "Reconciler", "Result", "StaleCache", "SyncError"]
 
 logger = logging.getLogger(__name__)
 
 
 class SyncError(Exception):
     """An expected failure of one sync (a refused create, a failed adoption): one log line, retry with backoff."""
+
+
+class StaleCache(SyncError):
+    """The cache has not caught up with this controller's own writes yet (a StaleInformerCache error).
+
+    Syncing now could duplicate or lose a write, so the key is retried with backoff, like any SyncError;
+    it is routine under load, so it is logged at debug level only.
+    """
 
 
 # Failures that are events, not bugs: logged in one line, without a stack trace, and retried with backoff.
@@ -117,6 +125,9 @@ class Controller:
             result = await self.reconciler.sync(key)
         except asyncio.CancelledError:
             raise
+        except StaleCache as error:
+            logger.debug("%s: sync %s postponed: %s", self.name, key, error)
+            self.queue.add_rate_limited(key)
         except EXPECTED_ERRORS as error:
             logger.warning("%s: sync %s failed, will retry: %s", self.name, key, _describe(error))
             self.queue.add_rate_limited(key)

@@ -37,7 +37,7 @@ from operators.controllers.service.utils import MANAGED_BY_LABEL, SERVICE_NAME_L
 from operators.kube.objects import Node, Pod
 from operators.kube.resources import ENDPOINTSLICES, MINISERVICES, NODES, PODS, SERVICES
 from operators.runtime.client import ApiError, KubeClient
-from operators.runtime.controller import Controller, Reconciler, Result, SyncError
+from operators.runtime.controller import Controller, Reconciler, Result, StaleCache, SyncError
 from operators.runtime.events import EventRecorder, InvolvedObject
 from operators.runtime.informers import BY_LABEL, BY_SELECTOR, Informer, index_by_label, index_by_selector
 from operators.runtime.manager import Manager
@@ -204,7 +204,7 @@ class ServiceController:
             return None
         slices = self._cached_slices(key)
         if self.tracker.stale_slices(key, slices):
-            raise SyncError(f"{key}: EndpointSlice informer cache is out of date, waiting for our own writes")
+            raise StaleCache(f"{key}: the EndpointSlice cache has not seen our last writes yet")
         pods = self.pods.select(namespace, mini.selector)
         trigger_time = self.trigger_times.compute(key, service.creation_timestamp, pods)
         plan = reconcile(
@@ -255,7 +255,7 @@ class ServiceController:
                 if not error.not_found:
                     raise
             else:
-                raise SyncError(f"Service {mini.key} exists but is not in the cache yet")
+                raise StaleCache(f"Service {mini.key} exists but the cache has not seen it yet")
         written = await self.client.apply(path, body, field_manager=FIELD_MANAGER, force=current is not None)
         self.services.observe_write(current.resource_version if current else "", written)
         if current is None:
