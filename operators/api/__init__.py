@@ -6,6 +6,7 @@ from operators.api.crdinfo import GROUP, VERSION, CRDInfo
 from operators.api.deployment import MiniDeployment, MiniDeploymentSpec, MiniDeploymentStatus
 from operators.api.meta import CustomResource
 from operators.api.replicaset import MiniReplicaSet, MiniReplicaSetSpec, MiniReplicaSetStatus
+from operators.api.service import MiniService, MiniServiceSpec, MiniServiceStatus
 
 __all__ = [
     "GROUP",
@@ -19,9 +20,12 @@ __all__ = [
     "MiniReplicaSet",
     "MiniReplicaSetSpec",
     "MiniReplicaSetStatus",
+    "MiniService",
+    "MiniServiceSpec",
+    "MiniServiceStatus",
 ]
 
-KINDS: tuple[type[CustomResource], ...] = (MiniReplicaSet, MiniDeployment)
+KINDS: tuple[type[CustomResource], ...] = (MiniReplicaSet, MiniDeployment, MiniService)
 """Every kind the operators serve; `python -m operators.api.crdgen` writes one CRD for each.
 To add a kind: write its root model (a CustomResource with a `crd` CRDInfo) in its own module, then
 list it here and regenerate crds/."""

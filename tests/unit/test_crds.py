@@ -72,7 +72,9 @@ def structural_errors(node: dict[str, Any], path: str = "", *, root: bool = True
     if node.get("x-kubernetes-list-type") == "map":
         item = node["items"]
         keys = node.get("x-kubernetes-list-map-keys", [])
-        undeclared += [key for key in keys if key not in item.get("required", []) and "default" not in item]
+        # each key must be required or have a default of its own (a Service port's protocol defaults to TCP)
+        defaulted = [key for key, prop in item.get("properties", {}).items() if "default" in prop]
+        undeclared += [key for key in keys if key not in item.get("required", []) + defaulted]
     if undeclared:
         errors.append(f"{path}: required fields or list-map keys not declared as required: {undeclared}")
     for rule in node.get("x-kubernetes-validations", []):

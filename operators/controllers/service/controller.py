@@ -192,6 +192,8 @@ class ServiceController:
             try:
                 service = await self._apply_service(mini, desired, service)
             except ApiError as error:
+                if error.namespace_terminating:
+                    return None  # it goes, and this MiniService with it: nothing to report to anyone
                 if not (error.invalid or error.status == 400):
                     raise  # a conflict or an outage: retried; a refused spec waits for the user
                 await self._report_service_problem(mini, "FailedToApplyService", f"Service {name!r}: {error.message}")
@@ -257,6 +259,13 @@ class ServiceController:
             else:
                 raise StaleCache(f"Service {mini.key} exists but the cache has not seen it yet")
         written = await self.client.apply(path, body, field_manager=FIELD_MANAGER, force=current is not None)
+        if (written.get("spec") or {}).get("selector"):
+            # Someone gave our Service a selector; applying cannot remove a field another manager owns.
+            remove = [
+                {"op": "test", "path": "/metadata/resourceVersion", "value": written["metadata"]["resourceVersion"]},
+                {"op": "remove", "path": "/spec/selector"},
+            ]
+            written = await self.client.patch(path, remove, patch_type="json")
         self.services.observe_write(current.resource_version if current else "", written)
         if current is None:
             self.recorder.record(_involved(mini), "Normal", "CreatedService", f"Created Service {mini.name}")

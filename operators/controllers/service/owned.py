@@ -35,6 +35,13 @@ def desired_service(mini: MiniServiceView) -> dict[str, Any]:
     spec = {key: value for key, value in mini.spec.raw.items() if key != "selector"}
     if spec.get("clusterIP") == CLUSTER_IP_NONE and "ipFamilyPolicy" not in spec:
         spec["ipFamilyPolicy"] = "SingleStack"
+    # What the Service's own defaulting would rewrite is left for it to write: a targetPort of 0 or "" (the
+    # port), a sessionAffinityConfig without ClientIP affinity (dropped). Sent as is, it would never read back.
+    spec["ports"] = [_without_empty_target(port) for port in spec.get("ports") or ()]
+    if not spec["ports"]:
+        del spec["ports"]
+    if spec.get("sessionAffinity") != "ClientIP":
+        spec.pop("sessionAffinityConfig", None)
     annotations = {k: v for k, v in mini.annotations.items() if not k.startswith(_NOT_COPIED_PREFIXES)}
     owner = OwnerReference(API_VERSION, KIND, mini.name, mini.uid, controller=True, block_owner_deletion=True)
     body: dict[str, Any] = {
@@ -51,6 +58,10 @@ def desired_service(mini: MiniServiceView) -> dict[str, Any]:
     }
     body["metadata"]["annotations"] = {**annotations, APPLIED_HASH_ANNOTATION: _hash(body)}
     return body
+
+
+def _without_empty_target(port: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in port.items() if not (k == "targetPort" and v in (0, ""))}
 
 
 def _hash(body: Mapping[str, Any]) -> str:
@@ -85,19 +96,29 @@ def up_to_date(desired: Mapping[str, Any], service: ServiceView) -> bool:
     return (
         _contains(service.labels, metadata["labels"])
         and _contains(service.annotations, metadata["annotations"])
-        and _contains(service.spec.raw, desired["spec"])
+        and _contains(service.spec.raw, desired["spec"], omitempty=True)
     )
 
 
-def _contains(observed: Any, wanted: Any) -> bool:
-    """`wanted` is part of `observed`: maps key by key, Service ports by (port, protocol), other lists whole."""
+def _contains(observed: Any, wanted: Any, *, omitempty: bool = False) -> bool:
+    """`wanted` is part of `observed`: maps key by key, Service ports by (port, protocol), other lists whole.
+
+    With `omitempty` (the spec), a field the Service lacks matches a zero value (`false`, `0`, `""`, `[]`,
+    `{}`, null): the API server leaves those out, so `publishNotReadyAddresses: false` is never read back.
+    """
     if isinstance(wanted, Mapping):
         return isinstance(observed, Mapping) and all(
-            key in observed and _contains(observed[key], value) for key, value in wanted.items()
+            _contains(observed[key], value, omitempty=omitempty) if key in observed else omitempty and _is_zero(value)
+            for key, value in wanted.items()
         )
     if isinstance(wanted, list) and wanted and all(isinstance(p, Mapping) and "port" in p for p in wanted):
         if not isinstance(observed, list) or len(observed) != len(wanted):
             return False
         by_key = {(p.get("port"), p.get("protocol", "TCP")): p for p in observed if isinstance(p, Mapping)}
-        return all(_contains(by_key.get((p["port"], p.get("protocol", "TCP"))), p) for p in wanted)
+        return all(_contains(by_key.get((p["port"], p.get("protocol", "TCP"))), p, omitempty=omitempty) for p in wanted)
     return bool(observed == wanted)
+
+
+def _is_zero(value: Any) -> bool:
+    """Go's zero value of a JSON field: what `omitempty` leaves out."""
+    return value is None or value is False or value == 0 or value == "" or value == [] or value == {}

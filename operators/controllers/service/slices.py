@@ -3,7 +3,7 @@
 The reconciler compares what exists with what is wanted endpoint by endpoint. Two endpoints are "the same
 endpoint" when their hash matches — the addresses, the hostname and the pod they point to (hashEndpoint) —
 and "unchanged" when everything beyond the hash is equal as well (EndpointsEqualBeyondHash): conditions,
-node, zone, hints, target reference.
+node, zone, target reference.
 """
 
 from __future__ import annotations
@@ -186,12 +186,15 @@ class Endpoint:
 
 
 def endpoints_equal_beyond_hash(a: Endpoint, b: Endpoint) -> bool:
-    """EndpointsEqualBeyondHash: conditions, node, zone, hints and target reference all equal."""
+    """EndpointsEqualBeyondHash: conditions, node, zone and target reference all equal.
+
+    Hints are not compared, as upstream: the desired endpoints never carry any (they are put on afterwards,
+    ES-12), so comparing them would mark every hinted slice as changed and upset the placement (ES-09).
+    """
     return (
         a.node_name == b.node_name
         and a.zone == b.zone
         and a.conditions == b.conditions
-        and a.hints == b.hints
         and a.target_ref == b.target_ref
     )
 

@@ -24,6 +24,7 @@ from operators.kube.objects import Condition
 __all__ = ["ConditionState", "calculate_status", "endpoints_text", "external_ip_text", "ports_text"]
 
 _MAX_ENDPOINTS_SHOWN = 3  # kubectl's formatEndpoints
+_LOAD_BALANCER_WIDTH = 16  # kubectl's loadBalancerWidth
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,13 +85,20 @@ def external_ip_text(spec: ServiceSpecView, load_balancer: Mapping[str, Any], *,
     """getServiceExternalIP: externalIPs; for a LoadBalancer its ingress too, or `<pending>` before it has one."""
     if spec.type != "LoadBalancer":
         return ",".join(spec.external_ips) or "<none>"
-    ingress = [str(i.get("ip") or i.get("hostname") or "") for i in load_balancer.get("ingress") or ()]
-    lb = ",".join(i for i in ingress if i)
-    if not wide and len(lb) > 16:
-        lb = lb[:16] + "..."  # loadBalancerStatusStringer
+    lb = _load_balancer_text(load_balancer, wide)
     if spec.external_ips:
         return ",".join([*(lb.split(",") if lb else []), *spec.external_ips])
     return lb or "<pending>"
+
+
+def _load_balancer_text(load_balancer: Mapping[str, Any], wide: bool) -> str:
+    """loadBalancerStatusStringer: the ingress IPs (else hostnames), sorted and unique (a sets.String), and
+    clipped to loadBalancerWidth (16) characters, the last three of them `...`, unless wide."""
+    ingress = {str(i.get("ip") or i.get("hostname") or "") for i in load_balancer.get("ingress") or ()}
+    text = ",".join(sorted(i for i in ingress if i))
+    if not wide and len(text) > _LOAD_BALANCER_WIDTH:
+        text = text[: _LOAD_BALANCER_WIDTH - 3] + "..."
+    return text
 
 
 def endpoints_text(slices: Sequence[EndpointSlice]) -> str:

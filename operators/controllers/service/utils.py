@@ -55,6 +55,7 @@ LAST_CHANGE_TRIGGER_TIME = "endpoints.kubernetes.io/last-change-trigger-time"  #
 TOPOLOGY_MODE_ANNOTATION = "service.kubernetes.io/topology-mode"  # v1.AnnotationTopologyMode
 TOPOLOGY_AWARE_HINTS_ANNOTATION = "service.kubernetes.io/topology-aware-hints"  # the deprecated spelling
 _RESERVED_LABELS = frozenset({SERVICE_NAME_LABEL, MANAGED_BY_LABEL, HEADLESS_LABEL})
+_SLOPPY_IPV4 = re.compile(r"[0-9]+(\.[0-9]+){3}")  # dotted quads, leading zeros allowed
 _DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 
 
@@ -77,7 +78,7 @@ def pod_to_endpoint(pod: Pod, node: Node | None, service: ServiceView, address_t
     ready = service.spec.publish_not_ready_addresses or (serving and not terminating)
     zone = node.zone if node is not None else ""
     return Endpoint(
-        addresses=tuple(ip for ip in pod.pod_ips if _address_type(ip) == address_type),
+        addresses=_endpoint_addresses(pod, address_type),
         conditions=EndpointConditions(ready=ready, serving=serving, terminating=terminating),
         hostname=pod.hostname if _should_set_hostname(pod, service) else None,
         target_ref=ObjectReference("Pod", pod.namespace, pod.name, pod.uid),
@@ -98,15 +99,48 @@ def _address_type(ip: str) -> str:
         return ADDRESS_TYPE_IPV6 if ":" in ip else ADDRESS_TYPE_IPV4  # utilnet.IsIPv6String: only ":" decides
 
 
+def _endpoint_addresses(pod: Pod, address_type: str) -> tuple[str, ...]:
+    """getEndpointAddresses: the pod IPs of one family, re-stringified as Go prints them (ES-05)."""
+    addresses: list[str] = []
+    for raw in pod.pod_ips:
+        family, text = _parse_ip_sloppy(raw)
+        if family == address_type:
+            addresses.append(text)
+    return tuple(addresses)
+
+
+def _parse_ip_sloppy(ip: str) -> tuple[str, str]:
+    """utilnet.ParseIPSloppy, then IsIPv6 and String(): `1234::5678:0000:0000:9abc:def0` is written
+    `1234::5678:0:0:9abc:def0`, leading zeros of IPv4 octets are dropped, and an IPv4-mapped IPv6
+    address is IPv4. An address that does not parse is kept as it is, in the IPv4 family."""
+    if _SLOPPY_IPV4.fullmatch(ip) and all(int(octet) <= 255 for octet in ip.split(".")):
+        return ADDRESS_TYPE_IPV4, ".".join(str(int(octet)) for octet in ip.split("."))
+    try:
+        parsed = ipaddress.ip_address(ip)
+    except ValueError:
+        return ADDRESS_TYPE_IPV4, ip  # Go would print "<nil>"; the API server never stores such a pod IP
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return ADDRESS_TYPE_IPV4, str(parsed.ipv4_mapped)
+        return ADDRESS_TYPE_IPV6, parsed.compressed
+    return ADDRESS_TYPE_IPV4, str(parsed)
+
+
 def pod_endpoints_changed(old: Pod, new: Pod) -> tuple[bool, bool]:
-    """podEndpointsChanged: (did what the pod's endpoint shows change, did its labels change)."""
-    labels_changed = dict(old.labels) != dict(new.labels)
+    """podEndpointsChanged: (did what the pod's endpoint shows change, did which Services select it change).
+
+    A change of hostname or subdomain counts as a label change, as upstream (hostNameAndDomainAreEqual).
+    The node name is not compared: it is set before the pod has an IP, so before it is an endpoint. Beyond
+    upstream, becoming terminal (Succeeded/Failed) is a change too: ES-03 drops the pod then.
+    """
+    labels_changed = (
+        dict(old.labels) != dict(new.labels) or old.hostname != new.hostname or old.subdomain != new.subdomain
+    )
     changed = (
         old.deletion_timestamp != new.deletion_timestamp
         or old.ready != new.ready
         or old.pod_ips != new.pod_ips
         or (old.phase in ("Succeeded", "Failed")) != (new.phase in ("Succeeded", "Failed"))
-        or old.node_name != new.node_name
     )
     return changed, labels_changed
 
@@ -239,12 +273,16 @@ def hints_enabled(annotations: Mapping[str, str]) -> bool:
     return value in ("Auto", "auto")
 
 
-def _wanted_hints(endpoint: Endpoint, traffic_distribution: str) -> EndpointHints | None:
-    """trafficdist's heuristics: the endpoint's own zone (and, for PreferSameNode, its own node)."""
-    if endpoint.zone is None:
-        return None
-    nodes = (endpoint.node_name,) if traffic_distribution == "PreferSameNode" and endpoint.node_name else ()
-    return EndpointHints(for_zones=(endpoint.zone,), for_nodes=nodes)
+def _wanted_hints(endpoint: Endpoint, traffic_distribution: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """preferCloseHeuristic: a ready endpoint is hinted for its own zone (and, for PreferSameNode, its node)."""
+    zones = (endpoint.zone,) if endpoint.zone is not None else ()
+    nodes = (endpoint.node_name,) if endpoint.node_name is not None and traffic_distribution == "PreferSameNode" else ()
+    return zones, nodes
+
+
+def _hints_of(endpoint: Endpoint) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    hints = endpoint.hints
+    return (hints.for_zones, hints.for_nodes) if hints is not None else ((), ())
 
 
 def reconcile_traffic_hints(
@@ -253,13 +291,28 @@ def reconcile_traffic_hints(
     to_update: list[EndpointSlice],
     unchanged: list[EndpointSlice],
 ) -> tuple[list[EndpointSlice], list[EndpointSlice]]:
-    """trafficdist.ReconcileHints: hints on every slice written, and on unchanged slices whose hints are wrong."""
+    """trafficdist.ReconcileHints: hints on every slice written, and on unchanged slices whose hints are wrong.
 
-    def hinted(slice_: EndpointSlice) -> EndpointSlice:
-        return slice_.with_endpoints(replace(e, hints=_wanted_hints(e, traffic_distribution)) for e in slice_.endpoints)
+    Only ready endpoints are looked at (endpointReady): a not-ready endpoint keeps the hints it has.
+    """
 
-    stale = [s for s in unchanged if any(e.hints != _wanted_hints(e, traffic_distribution) for e in s.endpoints)]
-    return [hinted(s) for s in to_create], [hinted(s) for s in [*to_update, *stale]]
+    def ready(endpoint: Endpoint) -> bool:
+        return endpoint.conditions.ready is True
+
+    def needs_update(slice_: EndpointSlice) -> bool:
+        return any(ready(e) and _hints_of(e) != _wanted_hints(e, traffic_distribution) for e in slice_.endpoints)
+
+    def hinted(endpoint: Endpoint) -> Endpoint:
+        if not ready(endpoint):
+            return endpoint
+        zones, nodes = _wanted_hints(endpoint, traffic_distribution)
+        return replace(endpoint, hints=EndpointHints(zones, nodes) if zones or nodes else None)
+
+    def update(slice_: EndpointSlice) -> EndpointSlice:
+        return slice_.with_endpoints(hinted(e) for e in slice_.endpoints)
+
+    stale = [s for s in unchanged if needs_update(s)]
+    return [update(s) for s in to_create], [update(s) for s in [*to_update, *stale]]
 
 
 def remove_hints(
