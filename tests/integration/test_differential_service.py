@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import difflib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -92,8 +92,11 @@ class Arms:
         await self.kube.patch(f"/api/v1/namespaces/{self.namespace}/services/builtin", {"spec": spec})
         await self.kube.patch(f"/apis/minik8s.dev/v1/namespaces/{self.namespace}/miniservices/mini", {"spec": spec})
 
-    async def settled(self, step: str, *, pods: int, hints: bool = False) -> set[Any]:
-        """Wait until both arms show the same endpoints, one per pod that should be one; return them."""
+    async def settled(
+        self, step: str, *, pods: int, hints: bool = False, expect: Callable[[set[Any]], bool] = lambda _: True
+    ) -> set[Any]:
+        """Wait until both arms show the same endpoints, one per pod that should be one, and `expect` holds
+        for them (what the step changes: agreeing on a state half-way through the step is not settling)."""
         builtin: set[Any] = set()
         mini: set[Any] = set()
 
@@ -101,7 +104,7 @@ class Arms:
             nonlocal builtin, mini
             builtin = normal_endpoints(self.watch.of("builtin", BUILTIN_MANAGER), hints=hints)
             mini = normal_endpoints(self.watch.of("mini", MINI_MANAGER), hints=hints)
-            return builtin == mini and len({e[6] for e in builtin}) == pods
+            return builtin == mini and len({e[6] for e in builtin}) == pods and expect(builtin)
 
         try:
             await self.watch.until(agree, within=SETTLE, what=f"both controllers' endpoints after {step!r}")
@@ -148,6 +151,14 @@ class Arms:
                     raise
 
 
+def not_ready(endpoints: set[Any]) -> int:
+    return sum(1 for e in endpoints if e[1] is False)
+
+
+def terminating(endpoints: set[Any]) -> int:
+    return sum(1 for e in endpoints if e[3] is True)
+
+
 @pytest.fixture
 async def arms(kube: KubeClient, namespace: str) -> AsyncIterator[Arms]:
     async with SliceWatch(kube, namespace) as watch:
@@ -165,25 +176,21 @@ async def test_endpoints_match_the_builtin_controller(kube: KubeClient, namespac
 
     await arms.create_pods(range(10))
     await arms.wait_running(10)
-    endpoints = await arms.settled("10 pods", pods=10)
-    assert {e[1] for e in endpoints} == {True}
+    endpoints = await arms.settled("10 pods", pods=10, expect=lambda es: {e[1] for e in es} == {True})
     assert len({e[7] for e in endpoints}) == 2, "http resolves to 8080 and 8081: two port groups (ES-06)"
 
     for name in ("web-1", "web-2", "web-3"):
         await set_pod_ready(kube, namespace, name, False)
-    endpoints = await arms.settled("3 pods not ready", pods=10)
-    assert sum(1 for e in endpoints if e[1] is False and e[2] is False) == 3
+    await arms.settled("3 pods not ready", pods=10, expect=lambda es: not_ready(es) == 3)
 
     for name in ("web-4", "web-5"):
         await kube.delete(f"/api/v1/namespaces/{namespace}/pods/{name}")
-    endpoints = await arms.settled("2 pods terminating", pods=10)
-    assert sum(1 for e in endpoints if e[3] is True and e[1] is False) == 2
+    await arms.settled("2 pods terminating", pods=10, expect=lambda es: terminating(es) == 2)
 
     await arms.patch_spec({"publishNotReadyAddresses": True})
-    endpoints = await arms.settled("publishNotReadyAddresses", pods=10)
-    assert {e[1] for e in endpoints} == {True}
+    await arms.settled("publishNotReadyAddresses", pods=10, expect=lambda es: {e[1] for e in es} == {True})
     await arms.patch_spec({"publishNotReadyAddresses": False})
-    await arms.settled("publishNotReadyAddresses off", pods=10)
+    await arms.settled("publishNotReadyAddresses off", pods=10, expect=lambda es: not_ready(es) == 5)
 
     await arms.release(["web-4", "web-5"])
     await arms.settled("terminated pods gone", pods=8)
@@ -195,13 +202,17 @@ async def test_endpoints_match_the_builtin_controller(kube: KubeClient, namespac
     await arms.settled("1 pod relabelled back", pods=7)
 
     await set_pod_ready(kube, namespace, "web-1", True)
-    await arms.settled("a pod ready again", pods=7)
+    await arms.settled("a pod ready again", pods=7, expect=lambda es: not_ready(es) == 2)
 
     await arms.patch_spec({"trafficDistribution": "PreferClose"})
-    endpoints = await arms.settled("trafficDistribution PreferClose", pods=7, hints=True)
-    assert all("forZones" in e[9] for e in endpoints), "every endpoint has a zone hint (ES-12)"
+
+    def zone_hints(endpoints: set[Any]) -> int:
+        return sum(1 for e in endpoints if "forZones" in e[9])
+
+    # ES-12: the ready endpoints get a hint for their own zone, and lose it with the field.
+    await arms.settled("trafficDistribution PreferClose", pods=7, hints=True, expect=lambda es: zone_hints(es) == 5)
     await arms.patch_spec({"trafficDistribution": None})
-    await arms.settled("trafficDistribution removed", pods=7, hints=True)
+    await arms.settled("trafficDistribution removed", pods=7, hints=True, expect=lambda es: zone_hints(es) == 0)
 
     await kube.delete(f"/api/v1/namespaces/{namespace}/pods/web-0")
     await arms.release(["web-0"])
