@@ -18,11 +18,11 @@ API server's own when the controller creates the Service (a failure shows in the
   CEL `isIP()`/`isCIDR()` already refuse them, so a MiniService is that much stricter.
 
 Upstream defaults that depend on other fields cannot be CRD defaults (a structural default is unconditional),
-so the controller applies them when it writes the Service, exactly as SetDefaults_Service would: targetPort
-= port when omitted (or 0, or ""), externalTrafficPolicy Cluster when the service is externally accessible,
-allocateLoadBalancerNodePorts true for a LoadBalancer, a 10800 s clientIP timeout for ClientIP affinity,
-and no sessionAffinityConfig at all when sessionAffinity is None (upstream drops it, so it is accepted and
-ignored here too).
+so the owned Service gets them from the API server's own SetDefaults_Service when the controller writes it:
+targetPort = port when omitted (or 0, or ""), externalTrafficPolicy Cluster when the service is externally
+accessible, allocateLoadBalancerNodePorts true for a LoadBalancer, a 10800 s clientIP timeout for ClientIP
+affinity, and no sessionAffinityConfig at all when sessionAffinity is None (upstream drops it, so it is
+accepted and ignored here too; the controller leaves out what that defaulting would rewrite).
 """
 
 from __future__ import annotations
@@ -829,6 +829,10 @@ class MiniServiceStatus(KubeModel):
     """The endpoints as `kubectl get endpoints` prints them (`10.0.0.1:80,10.0.0.2:80 + 1 more...`, or
     `<none>`), the ENDPOINTS column."""
 
+    selector_text: str | None = None
+    """The selector as `kubectl get svc -o wide` prints it (`app=web,tier=db`, or `<none>`), the SELECTOR
+    column."""
+
     conditions: list[Condition] | None = Field(default=None, json_schema_extra=list_map("type"))
     """The latest observations of the MiniService's state: ServiceSynced (its Service is as the spec says)
     and EndpointSlicesSynced (its EndpointSlices match the selected pods)."""
@@ -853,7 +857,7 @@ class MiniService(CustomResource):
             PrinterColumn("Port(s)", "string", ".status.portsText", "Ports, with node ports, and protocols."),
             PrinterColumn("Endpoints", "string", ".status.endpointsText", "Addresses of the ready endpoints."),
             AGE_COLUMN,
-            PrinterColumn("Selector", "string", ".spec.selector", "The pod selector.", priority=1),
+            PrinterColumn("Selector", "string", ".status.selectorText", "The pod selector.", priority=1),
         ),
     )
 

@@ -77,7 +77,7 @@ def is_owned_by(service: ServiceView, mini: MiniServiceView) -> bool:
 def foreign_message(service: ServiceView, mini: MiniServiceView) -> str:
     """Why the Service of this name is not ours to manage (SV-01: never taken over)."""
     ref = service.controller_ref
-    holder = f"is controlled by {ref.kind} {ref.name!r}" if ref is not None else "is not controlled by it"
+    holder = f"is controlled by {ref.kind} {ref.name!r}" if ref is not None else "is not controlled by this MiniService"
     return f"Service {mini.name!r} already exists and {holder}: the MiniService will not take it over"
 
 

@@ -21,7 +21,14 @@ from operators.controllers.service.model import (
 from operators.controllers.service.slices import EndpointSlice
 from operators.kube.objects import Condition
 
-__all__ = ["ConditionState", "calculate_status", "endpoints_text", "external_ip_text", "ports_text"]
+__all__ = [
+    "ConditionState",
+    "calculate_status",
+    "endpoints_text",
+    "external_ip_text",
+    "ports_text",
+    "selector_text",
+]
 
 _MAX_ENDPOINTS_SHOWN = 3  # kubectl's formatEndpoints
 _LOAD_BALANCER_WIDTH = 16  # kubectl's loadBalancerWidth
@@ -63,6 +70,7 @@ def calculate_status(
         "portsText": ports_text(spec.ports),
         "externalIPText": external_ip_text(spec, load_balancer),
         "endpointsText": endpoints_text(slices),
+        "selectorText": selector_text(mini.match_labels),
         "conditions": [c.to_dict() for c in conditions],
     }
     if service is not None:
@@ -73,6 +81,11 @@ def calculate_status(
         if load_balancer:
             status["loadBalancer"] = dict(load_balancer)
     return status
+
+
+def selector_text(selector: Mapping[str, str]) -> str:
+    """labels.FormatLabels: `key=value` pairs sorted by key, joined by commas; `<none>` without a selector."""
+    return ",".join(f"{key}={selector[key]}" for key in sorted(selector)) or "<none>"
 
 
 def ports_text(ports: Sequence[ServicePort]) -> str:

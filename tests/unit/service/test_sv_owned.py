@@ -272,4 +272,4 @@ def test_foreign_message() -> None:
     assert foreign_message(_service_owned_by([_ref(kind="Deployment")]), mini) == (
         "Service 'web' already exists and is controlled by Deployment 'web': the MiniService will not take it over"
     )
-    assert "is not controlled by it" in foreign_message(_service_owned_by([]), mini)
+    assert "is not controlled by this MiniService" in foreign_message(_service_owned_by([]), mini)

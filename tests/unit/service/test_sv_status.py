@@ -29,6 +29,7 @@ from operators.controllers.service.status import (
     endpoints_text,
     external_ip_text,
     ports_text,
+    selector_text,
 )
 from tests.unit.service.builders import NAMESPACE, mini_service, utc
 
@@ -210,6 +211,7 @@ def test_calculate_status() -> None:
         "portsText": "80:30080/TCP",
         "externalIPText": "172.18.0.5",
         "endpointsText": "10.0.0.1:80",
+        "selectorText": "app=web",
         "clusterIP": "10.96.0.20",
         "clusterIPs": ["10.96.0.20"],
         "loadBalancer": lb,
@@ -318,3 +320,9 @@ def test_calculate_status_counts_every_slice() -> None:
 
     assert status["endpoints"] == {"ready": 2, "serving": 2, "terminating": 0}
     assert status["endpointsText"] == "10.0.0.1:80,[fd00::1]:80"
+
+
+def test_selector_text() -> None:
+    """The SELECTOR column of `kubectl get svc -o wide`: labels.FormatLabels, keys sorted; `<none>` without one."""
+    assert selector_text({"tier": "db", "app": "web"}) == "app=web,tier=db"
+    assert selector_text({}) == "<none>"
