@@ -1,4 +1,4 @@
-"""Frozen views of the object fields controllers read: metadata, owner references and pods.
+"""Frozen views of the object fields controllers read: metadata, owner references, pods and nodes.
 
 Controllers keep these views in their caches instead of whole API objects: they are typed, hashable,
 small, and cannot be mutated by accident (the Go controllers' "never mutate the cache" rule).
@@ -7,9 +7,11 @@ small, and cannot be mutated by accident (the Go controllers' "never mutate the 
 from __future__ import annotations
 
 import datetime
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 __all__ = [
@@ -20,6 +22,7 @@ __all__ = [
     "OwnerReference",
     "Pod",
     "format_time",
+    "milli_value",
     "parse_time",
 ]
 
@@ -240,33 +243,82 @@ def _container_ports(containers: Iterable[Mapping[str, Any]]) -> tuple[Container
 
 
 ZONE_LABEL = "topology.kubernetes.io/zone"
+# hasExcludedLabels (topologycache, ES-12): nodes with either label, whatever its value, are control-plane nodes.
+CONTROL_PLANE_LABELS = ("node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master")
+
+# resource.Quantity: a signed decimal number, then an exponent (`e3`) or a suffix, decimal SI or binary.
+_QUANTITY = re.compile(r"([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(?:[eE]([+-]?[0-9]+)|([a-zA-Z]*))")
+_QUANTITY_SUFFIXES: dict[str, Fraction] = {
+    "n": Fraction(1, 10**9),
+    "u": Fraction(1, 10**6),
+    "m": Fraction(1, 10**3),
+    "": Fraction(1),
+    "k": Fraction(10**3),
+    "M": Fraction(10**6),
+    "G": Fraction(10**9),
+    "T": Fraction(10**12),
+    "P": Fraction(10**15),
+    "E": Fraction(10**18),
+    **{suffix: Fraction(2 ** (10 * power)) for power, suffix in enumerate(("Ki", "Mi", "Gi", "Ti", "Pi", "Ei"), 1)},
+}
+
+
+def milli_value(quantity: object) -> int:
+    """resource.Quantity's MilliValue: `"32"` is 32000, `"500m"` 500, `"1.5"` 1500, rounded up as Go rounds.
+
+    A value that does not parse counts as 0 (the API server never stores one; Go would fail to decode it).
+    """
+    match = _QUANTITY.fullmatch(str(quantity).strip()) if quantity is not None else None
+    if match is None:
+        return 0
+    number, exponent, suffix = match.groups()
+    if exponent is not None:
+        scale = Fraction(10) ** int(exponent)
+    elif suffix in _QUANTITY_SUFFIXES:
+        scale = _QUANTITY_SUFFIXES[suffix]
+    else:
+        return 0
+    return math.ceil(Fraction(number) * scale * 1000)
 
 
 @dataclass(frozen=True, slots=True)
 class Node:
-    """The fields of a corev1.Node that the endpoint and policy controllers read (a cluster-scoped object)."""
+    """The fields of a corev1.Node that the endpoint and policy controllers read (a cluster-scoped object).
+
+    `allocatable_cpu_millis` is status.allocatable.cpu in millicores (0 when absent): the topology cache
+    weighs zones by it (ES-12).
+    """
 
     name: str
     uid: str
     resource_version: str = ""
     labels: Mapping[str, str] = field(default_factory=dict)
     ready: bool = False
+    allocatable_cpu_millis: int = 0
 
     namespace = ""  # cluster-scoped: the informer files it under the empty namespace
 
     @classmethod
     def from_dict(cls, body: Mapping[str, Any]) -> Node:
         metadata: Mapping[str, Any] = body.get("metadata") or {}
-        conditions = (body.get("status") or {}).get("conditions") or ()
+        status: Mapping[str, Any] = body.get("status") or {}
+        conditions = status.get("conditions") or ()
+        allocatable: Mapping[str, Any] = status.get("allocatable") or {}
         return cls(
             name=str(metadata.get("name", "")),
             uid=str(metadata.get("uid", "")),
             resource_version=str(metadata.get("resourceVersion", "")),
             labels=dict(metadata.get("labels") or {}),
             ready=any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions),
+            allocatable_cpu_millis=milli_value(allocatable.get("cpu")),
         )
 
     @property
     def zone(self) -> str:
         """The node's `topology.kubernetes.io/zone` label, or "" (EndpointSlice `zone`)."""
         return self.labels.get(ZONE_LABEL, "")
+
+    @property
+    def control_plane(self) -> bool:
+        """hasExcludedLabels: a control-plane (or, the old name, master) node; its CPU serves no endpoints."""
+        return any(label in self.labels for label in CONTROL_PLANE_LABELS)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -36,6 +37,7 @@ from tests.integration.servicehelpers import (
 
 pytestmark = [pytest.mark.cluster, pytest.mark.usefixtures("operator")]
 
+TOPOLOGY_MODE = "service.kubernetes.io/topology-mode"
 HOLD = "test.minik8s.dev/hold"  # a finalizer: deleted pods stay terminating until the test lets them go
 LABELS = {"app": "web"}
 PORTS = [
@@ -118,6 +120,21 @@ class Arms:
         assert not self.watch.of("builtin", MINI_MANAGER)
         assert not self.watch.of("mini", BUILTIN_MANAGER)
         return builtin
+
+    async def annotate(self, annotations: dict[str, str | None]) -> None:
+        """The same annotation change on both Services (the MiniService copies it onto its Service)."""
+        body = {"metadata": {"annotations": annotations}}
+        await self.kube.patch(f"/api/v1/namespaces/{self.namespace}/services/builtin", body)
+        await self.kube.patch(f"/apis/minik8s.dev/v1/namespaces/{self.namespace}/miniservices/mini", body)
+
+    def allocation(self, service: str, manager: str) -> Counter[str]:
+        """How many endpoints each zone's hint names."""
+        return Counter(
+            zone["name"]
+            for s in self.watch.of(service, manager)
+            for e in s.get("endpoints") or ()
+            for zone in ((e.get("hints") or {}).get("forZones") or ())
+        )
 
     async def create_pods(self, indexes: range) -> None:
         path = f"/api/v1/namespaces/{self.namespace}/pods"
@@ -213,6 +230,20 @@ async def test_endpoints_match_the_builtin_controller(kube: KubeClient, namespac
     await arms.settled("trafficDistribution PreferClose", pods=7, hints=True, expect=lambda es: zone_hints(es) == 5)
     await arms.patch_spec({"trafficDistribution": None})
     await arms.settled("trafficDistribution removed", pods=7, hints=True, expect=lambda es: zone_hints(es) == 0)
+
+    # ES-12, topology-mode Auto: hints allocated by the zones' share of allocatable CPU. Which endpoint
+    # carries which zone may differ (Go redistributes in random map order), the allocation may not.
+    await arms.annotate({TOPOLOGY_MODE: "Auto"})
+    await arms.watch.until(
+        lambda: (
+            (a := arms.allocation("builtin", BUILTIN_MANAGER)) == arms.allocation("mini", MINI_MANAGER)
+            and sum(a.values()) == 5
+        ),
+        within=SETTLE,
+        what="the same zone allocation of the 5 ready endpoints (topology-mode Auto)",
+    )
+    await arms.annotate({TOPOLOGY_MODE: None})
+    await arms.settled("topology-mode removed", pods=7, hints=True, expect=lambda es: zone_hints(es) == 0)
 
     await kube.delete(f"/api/v1/namespaces/{namespace}/pods/web-0")
     await arms.release(["web-0"])

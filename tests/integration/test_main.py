@@ -61,3 +61,16 @@ def test_run_refuses_a_burst_without_a_qps_limit() -> None:
     )
     assert result.returncode == 2
     assert "--kube-api-burst needs --kube-api-qps" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["0", "1001"])
+def test_run_refuses_max_endpoints_per_slice_out_of_range(value: str) -> None:
+    """ES-02: --max-endpoints-per-slice takes kube-controller-manager's range, 1 to 1000."""
+    result = subprocess.run(
+        [sys.executable, "-m", "operators", "run", "--max-endpoints-per-slice", value],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "--max-endpoints-per-slice must be between 1 and 1000" in result.stderr

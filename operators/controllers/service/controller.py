@@ -29,8 +29,9 @@ from operators.controllers.service.model import (
 )
 from operators.controllers.service.owned import desired_service, foreign_message, is_owned_by, up_to_date
 from operators.controllers.service.reconciler import Plan, reconcile
-from operators.controllers.service.slices import EndpointSlice
+from operators.controllers.service.slices import ADDRESS_TYPE_IPV4, ADDRESS_TYPE_IPV6, EndpointSlice
 from operators.controllers.service.status import ConditionState, calculate_status
+from operators.controllers.service.topology import TopologyCache
 from operators.controllers.service.tracker import EndpointSliceTracker
 from operators.controllers.service.triggertime import TriggerTimeTracker
 from operators.controllers.service.utils import MANAGED_BY_LABEL, SERVICE_NAME_LABEL, pod_endpoints_changed
@@ -85,11 +86,13 @@ class ServiceController:
         self.max_endpoints_per_slice = max_endpoints_per_slice
         self.tracker = EndpointSliceTracker()
         self.trigger_times = TriggerTimeTracker()
+        self.topology = TopologyCache()  # topology-mode: Auto hints (ES-12)
         self.controller: Controller = controller_factory(self)
         minis.subscribe(self._on_mini_service)
         services.subscribe(self._on_service)
         slices.subscribe(self._on_slice)
         pods.subscribe(self._on_pod)
+        nodes.subscribe(self._on_node)
 
     @classmethod
     def setup(cls, manager: Manager) -> ServiceController:
@@ -163,6 +166,13 @@ class ServiceController:
             services = before | services if changed else before ^ services
         self._enqueue_all(services)
 
+    def _on_node(self, old: Node | None, new: Node | None) -> None:
+        """addNode, updateNode (readiness or zone changed), deleteNode: checkNodeTopologyDistribution."""
+        if old is not None and new is not None and old.ready == new.ready and old.zone == new.zone:
+            return
+        self.topology.set_nodes(self.nodes.list(""))
+        self._enqueue_all(self.topology.get_overloaded_services())
+
     def _selecting(self, pod: Pod) -> set[str]:
         return {m.key for m in self.minis.selecting(pod.namespace, pod.labels)}
 
@@ -179,6 +189,8 @@ class ServiceController:
         if mini is None:
             self.tracker.delete_service(key)  # the garbage collector removes the Service and its slices
             self.trigger_times.delete_service(key)
+            for address_type in (ADDRESS_TYPE_IPV4, ADDRESS_TYPE_IPV6):
+                self.topology.remove_hints(key, address_type)
             return None
         if mini.deletion_timestamp is not None:
             return None
@@ -217,15 +229,18 @@ class ServiceController:
             trigger_time=trigger_time,
             max_endpoints_per_slice=self.max_endpoints_per_slice,
             controller_name=CONTROLLER_NAME,
+            topology=self.topology,
         )
         try:
             slices = await self._finalize(key, slices, plan)
         except ApiError as error:
+            self._record_topology_events(mini, plan)
             message = f"Error updating Endpoint Slices for Service {key}: {error}"
             self.recorder.record(_involved(mini), "Warning", "FailedToUpdateEndpointSlices", message)
             failed = ConditionState(False, "FailedToUpdateEndpointSlices", message)
             await self._write_status(mini, service, slices, service_ok, failed)
             raise
+        self._record_topology_events(mini, plan)
         if plan.errors:
             skipped = ConditionState(False, "PodsSkipped", "; ".join(plan.errors))
             await self._write_status(mini, service, slices, service_ok, skipped)
@@ -233,6 +248,11 @@ class ServiceController:
         synced = ConditionState(True, "EndpointSlicesUpToDate", f"{len(slices)} EndpointSlice(s) match the pods")
         await self._write_status(mini, service, slices, service_ok, synced)
         return None
+
+    def _record_topology_events(self, mini: MiniServiceView, plan: Plan) -> None:
+        """The topology cache's events (hints enabled or disabled, and why), after the writes, as upstream."""
+        for type_, reason, message in plan.events:
+            self.recorder.record(_involved(mini), "Warning" if type_ == "Warning" else "Normal", reason, message)
 
     def _cached_slices(self, key: str) -> list[EndpointSlice]:
         """The Service's slices of this controller, less those being deleted (dropEndpointSlicesPendingDeletion)."""

@@ -6,6 +6,10 @@ minimises churn (ES-09): endpoints stay in the slice they are in; a slice whose 
 updated, and filled up first with new endpoints, fullest first; what remains goes into the unchanged slice
 that ends closest to full, else into new slices. A create is turned into an update of a slice that would
 be deleted (ES-10); a Service without endpoints keeps one empty placeholder slice (ES-11).
+
+Topology hints (ES-12) come last, per address type: `service.kubernetes.io/topology-mode: Auto` hints by the
+CPU of each zone through a `TopologyCache` (topology.py) when the controller passes one; otherwise
+`spec.trafficDistribution` hints every endpoint for its own zone; otherwise no endpoint has hints.
 """
 
 from __future__ import annotations
@@ -23,6 +27,14 @@ from operators.controllers.service.slices import (
     PortMapKey,
     endpoints_equal_beyond_hash,
     port_map_key,
+)
+from operators.controllers.service.topology import (
+    DISABLED_REASON,
+    TOPOLOGY_AWARE_HINTS_DISABLED,
+    SliceInfo,
+    TopologyCache,
+    TopologyEvent,
+    format_with_address_type,
 )
 from operators.controllers.service.utils import (
     address_types_for_service,
@@ -51,13 +63,15 @@ class Plan:
     """The writes one sync makes, in finalize's order (create, update, delete), and what went wrong.
 
     `errors` are pods skipped because their node is unknown: the slices are written without them and the
-    Service is synced again later (upstream returns the aggregate error after finalize).
+    Service is synced again later (upstream returns the aggregate error after finalize). `events` are the
+    topology-hint events (ES-12) to record on the Service after the writes: (type, reason, message).
     """
 
     create: list[EndpointSlice] = field(default_factory=list)
     update: list[EndpointSlice] = field(default_factory=list)
     delete: list[EndpointSlice] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    events: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -73,10 +87,12 @@ def reconcile(
     trigger_time: datetime.datetime | None,
     max_endpoints_per_slice: int = DEFAULT_MAX_ENDPOINTS_PER_SLICE,
     controller_name: str,
+    topology: TopologyCache | None = None,
 ) -> Plan:
     """Reconcile: slices of address types the Service no longer has are deleted (ES-07); each type it has
     is reconciled on its own. `existing` must hold only this Service's slices of this controller that are
-    not being deleted (ES-01); `node(name)` looks a node up in the cache."""
+    not being deleted (ES-01); `node(name)` looks a node up in the cache. `topology` is the controller's
+    topology cache (ES-12): without it, topology-mode Auto gives no hints; with it, this call updates it."""
     plan = Plan()
     supported = address_types_for_service(service)
     by_type: dict[str, list[EndpointSlice]] = {}
@@ -85,17 +101,19 @@ def reconcile(
         if slice_.address_type in supported:
             by_type.setdefault(slice_.address_type, []).append(slice_)
         else:
+            if topology is not None:  # the hints of an address type the Service dropped are forgotten too
+                topology.remove_hints(service.key, slice_.address_type)
             stale_types.append(slice_)
     pods = sorted(pods, key=lambda p: p.name)  # a stable order: the same inputs give the same slices
+    settings = _Settings(max_endpoints_per_slice, controller_name, topology)
     for address_type in supported:
-        typed = _reconcile_by_address_type(
-            service, pods, by_type.get(address_type, []), node, address_type, max_endpoints_per_slice, controller_name
-        )
+        typed = _reconcile_by_address_type(service, pods, by_type.get(address_type, []), node, address_type, settings)
         _finalize(service, typed, trigger_time)
         plan.create += typed.create
         plan.update += typed.update
         plan.delete += typed.delete
         plan.errors += typed.errors
+        plan.events += typed.events
     plan.delete += stale_types
     by_name = {s.name: s for s in existing}
     plan.update = [s for s in plan.update if s.name not in by_name or not _same_content(s, by_name[s.name])]
@@ -108,10 +126,10 @@ def _reconcile_by_address_type(
     existing: list[EndpointSlice],
     node: Callable[[str], Node | None],
     address_type: str,
-    max_endpoints: int,
-    controller_name: str,
+    settings: _Settings,
 ) -> Plan:
-    """reconcileByAddressType: desired endpoints grouped by their resolved ports, each group placed."""
+    """reconcileByAddressType: desired endpoints grouped by their resolved ports, each group placed, then hinted."""
+    max_endpoints, controller_name = settings.max_endpoints, settings.controller_name
     plan = Plan()
     existing_by_ports: dict[PortMapKey, list[EndpointSlice]] = {}
     for slice_ in existing:
@@ -156,13 +174,50 @@ def _reconcile_by_address_type(
         else:
             plan.create.append(placeholder)
 
-    unchanged = _unchanged(existing, plan.update, plan.delete)
-    traffic = service.spec.traffic_distribution
-    if traffic in TRAFFIC_DISTRIBUTIONS and not hints_enabled(service.annotations):
-        plan.create, plan.update = reconcile_traffic_hints(traffic, plan.create, plan.update, unchanged)
-    else:
-        plan.create, plan.update = remove_hints(plan.create, plan.update, unchanged)
+    _reconcile_hints(service, existing, address_type, settings.topology, plan)
     return plan
+
+
+def _reconcile_hints(
+    service: ServiceView,
+    existing: Sequence[EndpointSlice],
+    address_type: str,
+    topology: TopologyCache | None,
+    plan: Plan,
+) -> None:
+    """The hints of the slices about to be written, and of unchanged slices whose hints are wrong (ES-12).
+
+    The topology annotation wins over trafficDistribution. When it is not in force (or there is no cache),
+    hints the cache gave earlier are forgotten, with a TopologyAwareHintsDisabled warning ("Check 1"),
+    and unless trafficDistribution hints instead, every hint is removed ("Check 2").
+    """
+    annotation = hints_enabled(service.annotations)
+    traffic = service.spec.traffic_distribution
+    use_traffic_distribution = traffic in TRAFFIC_DISTRIBUTIONS and not annotation
+    unchanged = _unchanged(existing, plan.update, plan.delete)
+    if topology is not None and annotation:
+        info = SliceInfo(service.key, address_type, tuple(plan.create), tuple(plan.update), tuple(unchanged))
+        plan.create, plan.update, events = topology.add_hints(info)
+        plan.events += events
+    else:
+        if topology is not None:
+            if topology.has_populated_hints(service.key):
+                message = format_with_address_type(TOPOLOGY_AWARE_HINTS_DISABLED, address_type)
+                plan.events.append(TopologyEvent("Warning", DISABLED_REASON, message))
+            topology.remove_hints(service.key, address_type)
+        if not use_traffic_distribution:
+            plan.create, plan.update = remove_hints(plan.create, plan.update, unchanged)
+    if traffic is not None and use_traffic_distribution:
+        plan.create, plan.update = reconcile_traffic_hints(traffic, plan.create, plan.update, unchanged)
+
+
+@dataclass(frozen=True, slots=True)
+class _Settings:
+    """The Reconciler's own settings: its flag values and its topology cache."""
+
+    max_endpoints: int
+    controller_name: str
+    topology: TopologyCache | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ class FakeReconciler:
     name: str = "fake"
     outcomes: dict[str, list[Outcome]] = field(default_factory=dict)
     delay: float = 0.0
+    gate: asyncio.Event | None = None  # when given, every sync waits for it before it returns
     queue: WorkQueue[str] | None = None
     calls: list[Call] = field(default_factory=list)
     active: set[str] = field(default_factory=set)
@@ -53,6 +54,8 @@ class FakeReconciler:
         try:
             if self.delay:
                 await asyncio.sleep(self.delay)
+            if self.gate is not None:
+                await self.gate.wait()
             script = self.outcomes.get(key) or []
             outcome = script.pop(0) if script else None
             if isinstance(outcome, BaseException):
@@ -248,7 +251,8 @@ async def test_enqueue_after(running: list[Controller]) -> None:
 
 
 async def test_a_key_is_synced_by_one_worker_at_a_time(running: list[Controller]) -> None:
-    reconciler = FakeReconciler(delay=0.02)
+    gate = asyncio.Event()  # the first syncs are held until the test has enqueued everything: no timing involved
+    reconciler = FakeReconciler(gate=gate)
     controller = make_controller(reconciler, workers=5)
     await start(controller, running)
     for key in ("ns/a", "ns/b", "ns/c"):
@@ -256,9 +260,9 @@ async def test_a_key_is_synced_by_one_worker_at_a_time(running: list[Controller]
     await eventually(lambda: len(reconciler.active) == 3)
     for _ in range(5):  # the key is being synced: these coalesce into one more sync after it
         controller.enqueue("ns/a")
-        await asyncio.sleep(0.002)
+    gate.set()
     await eventually(lambda: controller.syncs == 4)
-    await asyncio.sleep(0.05)
+    await eventually(lambda: not reconciler.active and len(controller.queue) == 0)
 
     assert reconciler.overlaps == [], "one key was synced by two workers at once"
     assert reconciler.max_active == 3, "different keys should be synced concurrently"

@@ -4,9 +4,8 @@ Upstream runs the Reconciler against a fake clientset and counts the API actions
 returns a Plan, so each test asserts the number and the content of its creates, updates and deletes, and
 `SliceStore` performs the Plan where a test goes on with the slices that result. Test names are upstream's;
 table rows keep upstream's case names as pytest ids. Not ported: the metrics tests (TestReconcileEndpointSlicesMetrics*,
-and the metrics half of every test), TestReconcileTopology and the topology-mode Auto rows (topologycache hints
-are not implemented), and TestPlaceHolderSliceCompare (placeholderSliceCompare is private here; its cases are
-covered by TestReconcile1EndpointSlice).
+and the metrics half of every test), and TestPlaceHolderSliceCompare (placeholderSliceCompare is private here; its
+cases are covered by TestReconcile1EndpointSlice). The topology cache itself is tested in test_es_topology.py.
 """
 
 from __future__ import annotations
@@ -32,6 +31,7 @@ from operators.controllers.service.slices import (
     EndpointSlice,
     ObjectReference,
 )
+from operators.controllers.service.topology import TopologyCache, TopologyEvent
 from operators.controllers.service.triggertime import TriggerTimeTracker
 from operators.controllers.service.utils import (
     HEADLESS_LABEL,
@@ -621,9 +621,14 @@ def test_reconciler_pod_missing_node(
 # --- TestReconcile_TrafficDistribution -----------------------------------------------------------------------------
 
 
+def _with_cpu(node: Node, millis: int) -> Node:
+    """The node with allocatable CPU (status.allocatable.cpu: "100m"), which the topology cache weighs zones by."""
+    return dataclasses.replace(node, allocatable_cpu_millis=millis)
+
+
 def _traffic_topology() -> tuple[list[Pod], list[Node]]:
-    """node-0 in zone-a holds pod-0; node-1 in zone-b pods 1-3; node-2 in zone-c pods 4 and 5."""
-    nodes = [new_node(f"node-{i}", zone=f"zone-{'abc'[i]}") for i in range(3)]
+    """node-0 in zone-a holds pod-0; node-1 in zone-b pods 1-3; node-2 in zone-c pods 4 and 5 (100m CPU each)."""
+    nodes = [_with_cpu(new_node(f"node-{i}", zone=f"zone-{'abc'[i]}"), 100) for i in range(3)]
     placement = ["node-0", "node-1", "node-1", "node-1", "node-2", "node-2"]
     pods = [new_pod(i, node_name=node) for i, node in enumerate(placement)]
     return pods, nodes
@@ -635,22 +640,25 @@ TRAFFIC_CASES = [
         "Disabled",
         {"zone-a": 1, "zone-b": 3, "zone-c": 2},
         None,
+        0,
         id="trafficDistribution=PreferClose, topologyAnnotation=Disabled",
     ),
+    # The annotation wins; each zone has a third of the CPU, so one of zone-b's three is hinted for zone-a.
     pytest.param(
         "PreferClose",
         "Auto",
         {"zone-a": 2, "zone-b": 2, "zone-c": 2},
         None,
+        1,
         id="trafficDistribution=PreferClose, topologyAnnotation=Auto",
-        marks=pytest.mark.skip(reason="topology-mode Auto hints (topologycache) are not implemented"),
     ),
-    pytest.param(None, "", {"": 6}, None, id="trafficDistribution=nil, topologyAnnotation=<empty>"),
+    pytest.param(None, "", {"": 6}, None, 0, id="trafficDistribution=nil, topologyAnnotation=<empty>"),
     pytest.param(
         "PreferSameNode",
         "Disabled",
         {"zone-a": 1, "zone-b": 3, "zone-c": 2},
         {"node-0": 1, "node-1": 3, "node-2": 2},
+        0,
         id="trafficDistribution=PreferSameNode, PSTD enabled",
     ),
     # Upstream's row runs with the PreferSameTrafficDistribution gate off and expects no hints; the gate is
@@ -660,41 +668,51 @@ TRAFFIC_CASES = [
         "Disabled",
         {"zone-a": 1, "zone-b": 3, "zone-c": 2},
         None,
+        0,
         id="trafficDistribution=PreferSameZone, PSTD always enabled",
     ),
 ]
 
 
-@pytest.mark.parametrize(("traffic_distribution", "topology_annotation", "by_zone", "by_node"), TRAFFIC_CASES)
+@pytest.mark.parametrize(
+    ("traffic_distribution", "topology_annotation", "by_zone", "by_node", "cross_zone"),
+    TRAFFIC_CASES,
+)
 def test_reconcile_traffic_distribution(
     traffic_distribution: str | None,
     topology_annotation: str,
     by_zone: Mapping[str, int],
     by_node: Mapping[str, int] | None,
+    cross_zone: int,
 ) -> None:
-    """ES-12: spec.trafficDistribution hints every ready endpoint for its own zone (and node, PreferSameNode)."""
+    """ES-12: spec.trafficDistribution hints every ready endpoint for its own zone (and node, PreferSameNode);
+    topology-mode Auto, when a topology cache is given (upstream gives one to every row), takes precedence."""
     pods, nodes = _traffic_topology()
     svc = new_service(
         "foo",
         spec={"trafficDistribution": traffic_distribution},
         annotations={TOPOLOGY_AWARE_HINTS_ANNOTATION: topology_annotation},
     )
+    topology = TopologyCache()
+    topology.set_nodes(nodes)
 
-    plan = reconcile(svc, pods, [], node_lookup(nodes), trigger_time=None, controller_name=CONTROLLER_NAME)
+    plan = reconcile(
+        svc, pods, [], node_lookup(nodes), trigger_time=None, controller_name=CONTROLLER_NAME, topology=topology
+    )
 
     assert (len(plan.create), len(plan.update), len(plan.delete)) == (1, 0, 0)
     endpoints = [e for s in plan.create for e in s.endpoints]
     zone_hints = Counter(e.hints.for_zones[0] if e.hints and len(e.hints.for_zones) == 1 else "" for e in endpoints)
     assert dict(zone_hints) == by_zone
-    cross_zone = [e for e in endpoints if e.hints and e.hints.for_zones and e.hints.for_zones[0] != e.zone]
-    assert cross_zone == []
+    crossing = [e for e in endpoints if e.hints and e.hints.for_zones and e.hints.for_zones[0] != e.zone]
+    assert len(crossing) == cross_zone
     node_hints = Counter(e.hints.for_nodes[0] for e in endpoints if e.hints and len(e.hints.for_nodes) == 1)
     assert dict(node_hints) == dict(by_node or {})
 
 
 def test_reconcile_traffic_distribution_topology_annotation_wins() -> None:
-    """ES-12 (upstream's Auto row, as it runs without a topology cache): topology-mode Auto takes precedence
-    over trafficDistribution, and since its own hints are not implemented, no endpoint is hinted."""
+    """ES-12 (upstream's Auto row, run without a topology cache): topology-mode Auto still takes precedence
+    over trafficDistribution, but without a cache to weigh the zones with, no endpoint is hinted."""
     pods, nodes = _traffic_topology()
     svc = new_service(
         "foo", spec={"trafficDistribution": "PreferClose"}, annotations={TOPOLOGY_AWARE_HINTS_ANNOTATION: "Auto"}
@@ -750,6 +768,205 @@ def test_reconcile_traffic_distribution_placement_ignores_hints() -> None:
     assert plan.create == plan.delete == []
     assert lengths(store.slices) == [58, 95]
     assert all(e.hints == EndpointHints(for_zones=("zone-a",)) for s in store.slices for e in s.endpoints)
+
+
+# --- TestReconcileTopology -----------------------------------------------------------------------------------------
+
+
+def _topology_setup() -> tuple[ServiceView, list[Node], list[Pod], dict[str, list[Pod]], dict[str, EndpointSlice]]:
+    """3 zones of 10 nodes (100m CPU each) with one pod each (pod<zone index * 100 + j>), and three slices
+    written earlier without hints: zone-a-b (2 pods of zone-a, 3 of zone-b), zone-a-c (2 and 2), zone-c (3)."""
+    svc = new_service("foo")
+    nodes: list[Node] = []
+    pods: list[Pod] = []
+    for i, zone in enumerate(["zone-a", "zone-b", "zone-c"]):
+        for j in range(10):
+            node = _with_cpu(new_node(f"node-{zone}-{j}", zone=zone), 100)
+            nodes.append(node)
+            pods.append(new_pod(i * 100 + j, node_name=node.name))
+    by_name = {n.name: n for n in nodes}
+    slice_pods = {
+        "zone-a-b": [pods[7], pods[8], pods[16], pods[17], pods[18]],
+        "zone-a-c": [pods[5], pods[6], pods[25], pods[26]],
+        "zone-c": [pods[27], pods[28], pods[29]],
+    }
+    labels = {MANAGED_BY_LABEL: CONTROLLER_NAME, SERVICE_NAME_LABEL: svc.name}
+    slices = {
+        name: dataclasses.replace(
+            new_empty_endpoint_slice(
+                0,
+                NAMESPACE,
+                endpoint_meta(),
+                svc,
+                endpoints=[pod_to_endpoint(p, by_name[p.node_name], svc, ADDRESS_TYPE_IPV4) for p in group],
+                labels=labels,
+            ),
+            name=name,
+        )
+        for name, group in slice_pods.items()
+    }
+    return svc, nodes, pods, slice_pods, slices
+
+
+TOPOLOGY_CASES = [
+    # (cache, annotation, existing slices, (create, update, delete), hints by zone, cross-zone hints, event reasons)
+    pytest.param(
+        False,
+        "auto",
+        ["zone-c"],
+        (0, 0, 0),
+        None,
+        0,
+        [],
+        id="no change, topologyCache disabled, annotation == auto",
+    ),
+    pytest.param(
+        True,
+        "auto",
+        ["zone-c"],
+        (0, 1, 0),
+        {"zone-a": 1, "zone-b": 1, "zone-c": 1},
+        2,
+        ["TopologyAwareHintsEnabled"],
+        id="enabling topologyCache, hintsAnnotation == auto",
+    ),
+    pytest.param(
+        True,
+        "auto",
+        ["zone-a-c"],
+        (0, 0, 0),
+        None,
+        0,
+        ["TopologyAwareHintsDisabled"],
+        id="topology enabled,  hintsAnnotation==auto, ratio beyond threshold",
+    ),
+    pytest.param(
+        True,
+        "Auto",
+        ["zone-a-c", "zone-a-b"],
+        (0, 2, 0),
+        {"zone-a": 3, "zone-b": 3, "zone-c": 3},
+        1,
+        ["TopologyAwareHintsEnabled"],
+        id="topology enabled, hintsAnnotation==Auto, more slices and endpoints",
+    ),
+    pytest.param(
+        True,
+        "disabled",
+        ["zone-a-c", "zone-a-b"],
+        (0, 0, 0),
+        None,
+        0,
+        [],
+        id="topology enabled, hintsAnnotation==disabled, more slices and endpoints",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("with_cache", "annotation", "existing", "writes", "hints", "cross_zone", "reasons"), TOPOLOGY_CASES
+)
+def test_reconcile_topology(
+    with_cache: bool,
+    annotation: str,
+    existing: list[str],
+    writes: tuple[int, int, int],
+    hints: Mapping[str, int] | None,
+    cross_zone: int,
+    reasons: list[str],
+) -> None:
+    """ES-12: with a topology cache and topology-mode Auto, every endpoint gets one zone hint, the zones
+    sharing them by CPU (a third each here); too few endpoints to share without overload leaves them bare."""
+    base, nodes, _, slice_pods, slices = _topology_setup()
+    svc = dataclasses.replace(base, annotations={TOPOLOGY_AWARE_HINTS_ANNOTATION: annotation})
+    store = SliceStore(slices[name] for name in existing)
+    topology: TopologyCache | None = None
+    if with_cache:
+        topology = TopologyCache()
+        topology.set_nodes(nodes)
+    pods = [pod for name in existing for pod in slice_pods[name]]
+
+    plan = reconcile(
+        svc,
+        pods,
+        store.slices,
+        node_lookup(nodes),
+        trigger_time=None,
+        controller_name=CONTROLLER_NAME,
+        topology=topology,
+    )
+    store.apply(plan)
+
+    assert (len(plan.create), len(plan.update), len(plan.delete)) == writes
+    assert [reason for _, reason, _ in plan.events] == reasons
+    assert len(store.slices) == len(existing)
+    endpoints = [e for s in store.slices for e in s.endpoints]
+    if hints is None:
+        assert all(e.hints is None or not e.hints.for_zones for e in endpoints)
+        return
+    assert all(e.hints is not None and len(e.hints.for_zones) == 1 and e.zone for e in endpoints)
+    assert dict(Counter(e.hints.for_zones[0] for e in endpoints if e.hints)) == hints
+    assert sum(1 for e in endpoints if e.hints and e.hints.for_zones[0] != e.zone) == cross_zone
+
+
+def test_reconcile_topology_annotation_removed() -> None:
+    """ES-12 (reconcileByAddressType's "Check 1"): once the annotation goes, the hints the cache gave are
+    removed from the slices, the cache forgets them, and a TopologyAwareHintsDisabled warning says so, once."""
+    base, nodes, _, slice_pods, slices = _topology_setup()
+    auto = dataclasses.replace(base, annotations={TOPOLOGY_AWARE_HINTS_ANNOTATION: "Auto"})
+    topology = TopologyCache()
+    topology.set_nodes(nodes)
+    store = SliceStore([slices["zone-c"]])
+    pods = slice_pods["zone-c"]
+
+    def sync(service: ServiceView) -> Plan:
+        plan = reconcile(
+            service,
+            pods,
+            store.slices,
+            node_lookup(nodes),
+            trigger_time=None,
+            controller_name=CONTROLLER_NAME,
+            topology=topology,
+        )
+        store.apply(plan)
+        return plan
+
+    assert sync(auto).events == [
+        TopologyEvent("Normal", "TopologyAwareHintsEnabled", "Topology Aware Hints has been enabled, addressType: IPv4")
+    ]
+    assert topology.has_populated_hints(auto.key)
+    assert sync(auto).empty  # the hints are right: nothing to write, nothing to announce
+
+    plan = sync(base)
+
+    assert plan.events == [
+        TopologyEvent(
+            "Warning", "TopologyAwareHintsDisabled", "Topology Aware Hints has been disabled, addressType: IPv4"
+        )
+    ]
+    assert [s.name for s in plan.update] == ["zone-c"]
+    assert [e.hints for s in store.slices for e in s.endpoints] == [None] * 3
+    assert not topology.has_populated_hints(base.key)
+    again = sync(base)
+    assert again.empty
+    assert again.events == []
+
+
+def test_reconcile_topology_address_type_dropped() -> None:
+    """ES-07 with ES-12: the slices of an address type the Service no longer has are deleted, and the cache
+    forgets the hints it gave that address type."""
+    svc = new_service("foo")  # IPv4 only
+    topology = TopologyCache()
+    topology.set_hints(svc.key, ADDRESS_TYPE_IPV6, {"zone-a": 1, "zone-b": 1})
+    v6 = new_empty_endpoint_slice(1, NAMESPACE, endpoint_meta(), svc, address_type=ADDRESS_TYPE_IPV6)
+
+    plan = reconcile(
+        svc, [], [v6], node_lookup([]), trigger_time=None, controller_name=CONTROLLER_NAME, topology=topology
+    )
+
+    assert [s.name for s in plan.delete] == [v6.name]
+    assert topology.endpoints_by_address_type(svc.key) is None
 
 
 # --- TestReconcileHeadlessServiceNoPorts ---------------------------------------------------------------------------
