@@ -13,7 +13,6 @@ controller's slices are never read, never written, and never wake us (ES-01).
 
 from __future__ import annotations
 
-import copy
 import datetime
 import logging
 from collections.abc import Callable, Iterable, Sequence
@@ -37,6 +36,7 @@ from operators.controllers.service.triggertime import TriggerTimeTracker
 from operators.controllers.service.utils import MANAGED_BY_LABEL, SERVICE_NAME_LABEL, pod_endpoints_changed
 from operators.kube.objects import Node, Pod
 from operators.kube.resources import ENDPOINTSLICES, MINISERVICES, NODES, PODS, SERVICES
+from operators.runtime.applier import apply_owned
 from operators.runtime.client import ApiError, KubeClient
 from operators.runtime.controller import Controller, Reconciler, Result, StaleCache, SyncError
 from operators.runtime.events import EventRecorder, InvolvedObject
@@ -263,30 +263,21 @@ class ServiceController:
     async def _apply_service(
         self, mini: MiniServiceView, desired: dict[str, Any], current: ServiceView | None
     ) -> ServiceView:
-        """Server-side apply the Service. An update forces (our fields are ours) against the cached version;
-        a create first makes sure no Service of that name exists that the cache has not shown yet, and
-        does not force: a foreign Service created meanwhile conflicts instead of being taken over."""
-        body = copy.deepcopy(desired)
+        """Server-side apply the Service (`apply_owned`: created only where no Service is, updated against
+        the cached version), and take away a selector someone gave it."""
         path = SERVICES.path(mini.namespace, mini.name)
-        if current is not None:
-            body["metadata"]["resourceVersion"] = current.resource_version
-        else:
-            try:
-                await self.client.get(path)
-            except ApiError as error:
-                if not error.not_found:
-                    raise
-            else:
-                raise StaleCache(f"Service {mini.key} exists but the cache has not seen it yet")
-        written = await self.client.apply(path, body, field_manager=FIELD_MANAGER, force=current is not None)
+        current_version = current.resource_version if current is not None else None
+        written = await apply_owned(
+            self.client, path, desired, current_resource_version=current_version, field_manager=FIELD_MANAGER
+        )
         if (written.get("spec") or {}).get("selector"):
-            # Someone gave our Service a selector; applying cannot remove a field another manager owns.
+            # Applying cannot remove a field another manager owns: a JSON patch can, against this version.
             remove = [
                 {"op": "test", "path": "/metadata/resourceVersion", "value": written["metadata"]["resourceVersion"]},
                 {"op": "remove", "path": "/spec/selector"},
             ]
             written = await self.client.patch(path, remove, patch_type="json")
-        self.services.observe_write(current.resource_version if current else "", written)
+        self.services.observe_write(current_version or "", written)
         if current is None:
             self.recorder.record(_involved(mini), "Normal", "CreatedService", f"Created Service {mini.name}")
         return ServiceView.from_dict(written)
