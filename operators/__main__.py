@@ -27,6 +27,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="N",
         help="endpoints in one MiniService EndpointSlice, 1-1000 (default %(default)s, as KCM)",
     )
+    run.add_argument(
+        "--mirror-native",
+        action="store_true",
+        help="mirror each MiniNetworkPolicy into a networking/v1 NetworkPolicy of the same name, for clusters whose "
+        "network plugin enforces NetworkPolicy (kind's kindnet does)",
+    )
     run.add_argument("--kube-api-qps", type=float, help="client-side QPS limit (default off; KCM's is 20)")
     run.add_argument("--kube-api-burst", type=int, help="client-side burst (default off; KCM's is 30)")
     run.add_argument(
@@ -80,6 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         namespaces=tuple(args.namespace),
         workers=args.workers,
         max_endpoints_per_slice=args.max_endpoints_per_slice,
+        mirror_native_policies=args.mirror_native,
         qps=args.kube_api_qps,
         burst=args.kube_api_burst,
         kubeconfig=args.kubeconfig,

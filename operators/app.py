@@ -10,6 +10,7 @@ from collections.abc import Callable
 import kopf
 
 from operators.controllers.deployment.controller import DeploymentController
+from operators.controllers.networkpolicy.controller import NetworkPolicyController
 from operators.controllers.replicaset.controller import ReplicaSetController
 from operators.controllers.service.controller import ServiceController
 from operators.runtime.manager import Manager, Options
@@ -23,6 +24,7 @@ async def build_manager(options: Options | None = None) -> Manager:
     ReplicaSetController.setup(manager)
     DeploymentController.setup(manager)
     ServiceController.setup(manager)
+    NetworkPolicyController.setup(manager)
     return manager
 
 

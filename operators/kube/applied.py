@@ -16,9 +16,16 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["APPLIED_HASH_ANNOTATION", "contains", "stamp", "up_to_date"]
+__all__ = ["APPLIED_HASH_ANNOTATION", "contains", "copied_annotations", "stamp", "up_to_date"]
 
 APPLIED_HASH_ANNOTATION = "minik8s.dev/applied-configuration-hash"
+# Annotations about the owner itself, not about what it owns.
+_NOT_COPIED_PREFIXES = ("kubectl.kubernetes.io/last-applied-configuration", "kopf.zalando.org/")
+
+
+def copied_annotations(annotations: Mapping[str, str]) -> dict[str, str]:
+    """The owner's annotations that its owned object carries too (not kubectl's or Kopf's own)."""
+    return {k: v for k, v in annotations.items() if not k.startswith(_NOT_COPIED_PREFIXES)}
 
 
 def stamp(body: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,21 +9,24 @@ from __future__ import annotations
 import datetime
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
 __all__ = [
     "Condition",
+    "ConditionState",
     "ContainerPort",
     "Controllee",
+    "NamespaceView",
     "Node",
     "OwnerReference",
     "Pod",
     "format_time",
     "milli_value",
     "parse_time",
+    "set_condition",
 ]
 
 DELETION_COST_ANNOTATION = "controller.kubernetes.io/pod-deletion-cost"
@@ -80,6 +83,28 @@ class Condition:
         if self.message:
             out["message"] = self.message
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionState:
+    """What a sync found for one condition: True, or False, with a reason and a message."""
+
+    ok: bool
+    reason: str
+    message: str = ""
+
+
+def set_condition(
+    conditions: Sequence[Condition], type_: str, state: ConditionState, now: datetime.datetime
+) -> tuple[Condition, ...]:
+    """Set one condition, in place in the list; its lastTransitionTime moves only when its status does."""
+    status = "True" if state.ok else "False"
+    current = next((c for c in conditions if c.type == type_), None)
+    since = current.last_transition_time if current is not None and current.status == status else now
+    updated = Condition(type_, status, state.reason, state.message, since)
+    if current is None:
+        return (*conditions, updated)
+    return tuple(updated if c.type == type_ else c for c in conditions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,3 +347,25 @@ class Node:
     def control_plane(self) -> bool:
         """hasExcludedLabels: a control-plane (or, the old name, master) node; its CPU serves no endpoints."""
         return any(label in self.labels for label in CONTROL_PLANE_LABELS)
+
+
+@dataclass(frozen=True, slots=True)
+class NamespaceView:
+    """The fields of a corev1.Namespace a policy's namespaceSelector reads (a cluster-scoped object)."""
+
+    name: str
+    uid: str
+    resource_version: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    namespace = ""  # cluster-scoped: the informer files it under the empty namespace
+
+    @classmethod
+    def from_dict(cls, body: Mapping[str, Any]) -> NamespaceView:
+        metadata: Mapping[str, Any] = body.get("metadata") or {}
+        return cls(
+            name=str(metadata.get("name", "")),
+            uid=str(metadata.get("uid", "")),
+            resource_version=str(metadata.get("resourceVersion", "")),
+            labels=dict(metadata.get("labels") or {}),
+        )

@@ -8,9 +8,11 @@ __all__ = [
     "ENDPOINTSLICES",
     "LEASES",
     "MINIDEPLOYMENTS",
+    "MININETWORKPOLICIES",
     "MINIREPLICASETS",
     "MINISERVICES",
     "NAMESPACES",
+    "NETWORKPOLICIES",
     "NODES",
     "PODS",
     "SERVICES",
@@ -48,7 +50,9 @@ NODES = Resource("", "v1", "nodes", namespaced=False)
 NAMESPACES = Resource("", "v1", "namespaces", namespaced=False)
 SERVICES = Resource("", "v1", "services")
 ENDPOINTSLICES = Resource("discovery.k8s.io", "v1", "endpointslices")
+NETWORKPOLICIES = Resource("networking.k8s.io", "v1", "networkpolicies")
 LEASES = Resource("coordination.k8s.io", "v1", "leases")
 MINIREPLICASETS = Resource("minik8s.dev", "v1", "minireplicasets")
 MINIDEPLOYMENTS = Resource("minik8s.dev", "v1", "minideployments")
 MINISERVICES = Resource("minik8s.dev", "v1", "miniservices")
+MININETWORKPOLICIES = Resource("minik8s.dev", "v1", "mininetworkpolicies")

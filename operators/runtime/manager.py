@@ -51,6 +51,7 @@ class Options:
     namespaces: tuple[str, ...] = ()  # watched namespaces; empty means cluster-wide
     workers: int = 5  # concurrent syncs per controller, as --concurrent-replicaset-syncs
     max_endpoints_per_slice: int = 100  # KCM's --max-endpoints-per-slice (ES-02)
+    mirror_native_policies: bool = False  # --mirror-native: a NetworkPolicy mirrors each MiniNetworkPolicy
     qps: float | None = None  # client-side rate limit; None = off, 20/30 = kube-controller-manager's
     burst: int | None = None
     max_concurrency: int = 64  # API requests in flight

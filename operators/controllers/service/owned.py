@@ -19,9 +19,6 @@ from operators.kube.objects import OwnerReference
 
 __all__ = ["APPLIED_HASH_ANNOTATION", "desired_service", "foreign_message", "is_owned_by", "up_to_date"]
 
-# Annotations of the MiniService that are about the MiniService itself, not its Service.
-_NOT_COPIED_PREFIXES = ("kubectl.kubernetes.io/last-applied-configuration", "kopf.zalando.org/")
-
 
 def desired_service(mini: MiniServiceView) -> dict[str, Any]:
     """The apply configuration of the owned Service: the MiniService's spec less its selector (SV-01).
@@ -40,7 +37,7 @@ def desired_service(mini: MiniServiceView) -> dict[str, Any]:
         del spec["ports"]
     if spec.get("sessionAffinity") != "ClientIP":
         spec.pop("sessionAffinityConfig", None)
-    annotations = {k: v for k, v in mini.annotations.items() if not k.startswith(_NOT_COPIED_PREFIXES)}
+    annotations = applied.copied_annotations(mini.annotations)
     owner = OwnerReference(API_VERSION, KIND, mini.name, mini.uid, controller=True, block_owner_deletion=True)
     body = {
         "apiVersion": "v1",

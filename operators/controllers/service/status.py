@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from operators.controllers.service.model import (
@@ -19,7 +18,7 @@ from operators.controllers.service.model import (
     ServiceSpecView,
 )
 from operators.controllers.service.slices import EndpointSlice
-from operators.kube.objects import Condition
+from operators.kube.objects import ConditionState, set_condition
 
 __all__ = [
     "ConditionState",
@@ -32,15 +31,6 @@ __all__ = [
 
 _MAX_ENDPOINTS_SHOWN = 3  # kubectl's formatEndpoints
 _LOAD_BALANCER_WIDTH = 16  # kubectl's loadBalancerWidth
-
-
-@dataclass(frozen=True, slots=True)
-class ConditionState:
-    """A condition as a sync found it: True, or False with a reason and a message."""
-
-    ok: bool
-    reason: str
-    message: str = ""
 
 
 def calculate_status(
@@ -61,9 +51,9 @@ def calculate_status(
             ready += endpoint.conditions.ready is True
             serving += endpoint.conditions.serving is True
             terminating += endpoint.conditions.terminating is True
-    conditions = _set_condition(mini.conditions, SERVICE_SYNCED, service_synced, now)
+    conditions = set_condition(mini.conditions, SERVICE_SYNCED, service_synced, now)
     if slices_synced is not None:
-        conditions = _set_condition(conditions, ENDPOINT_SLICES_SYNCED, slices_synced, now)
+        conditions = set_condition(conditions, ENDPOINT_SLICES_SYNCED, slices_synced, now)
     status: dict[str, Any] = {
         "observedGeneration": mini.generation,
         "endpoints": {"ready": ready, "serving": serving, "terminating": terminating},
@@ -134,16 +124,3 @@ def endpoints_text(slices: Sequence[EndpointSlice]) -> str:
 
 def _join_host_port(address: str, port: int) -> str:
     return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
-
-
-def _set_condition(
-    conditions: Sequence[Condition], type_: str, state: ConditionState, now: datetime.datetime
-) -> tuple[Condition, ...]:
-    """Set a condition; its lastTransitionTime moves only when its status does."""
-    status = "True" if state.ok else "False"
-    current = next((c for c in conditions if c.type == type_), None)
-    since = current.last_transition_time if current is not None and current.status == status else now
-    updated = Condition(type_, status, state.reason, state.message, since)
-    if current is None:
-        return (*conditions, updated)
-    return tuple(updated if c.type == type_ else c for c in conditions)
