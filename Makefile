@@ -9,7 +9,7 @@ CLUSTER := $(PY) -m operators.devcluster
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv toolchain up up-nobuiltin down status demo test unit integration lint format crds bench bench-deployment bench-netpol clean
+.PHONY: help venv toolchain up up-nobuiltin down status demo test unit integration lint format crds bench bench-deployment bench-service bench-netpol clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -67,6 +67,9 @@ bench: up ## benchmarks (on demand; they print ratios against the built-in contr
 
 bench-deployment: up ## MiniDeployment against apps/v1 Deployment: a 100-replica rolling update, 50 x 20 fan-out
 	$(PY) benchmarks/deployment.py
+
+bench-service: up ## MiniService against KCM's EndpointSlice controller: readiness propagation, 1,000 Services over 10,000 pods
+	$(PY) benchmarks/service.py
 
 bench-netpol: $(STAMP) ## the NetworkPolicy engine's matrix benchmark (1,000 pods x 100 policies)
 	$(PY) benchmarks/netpol_matrix.py

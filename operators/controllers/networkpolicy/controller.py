@@ -28,12 +28,12 @@ from operators.controllers.networkpolicy.model import (
     MiniNetworkPolicyView,
     NativePolicyView,
 )
-from operators.controllers.networkpolicy.status import calculate_status, evaluate
+from operators.controllers.networkpolicy.status import Evaluation, calculate_status, evaluate
 from operators.kube import applied
 from operators.kube.objects import ConditionState, NamespaceView, Pod
 from operators.kube.resources import MININETWORKPOLICIES, NAMESPACES, NETWORKPOLICIES, PODS
 from operators.kube.selectors import Everything
-from operators.networkpolicy.model import Rule
+from operators.networkpolicy.model import Peer, Rule
 from operators.runtime.applier import apply_owned
 from operators.runtime.client import ApiError, KubeClient
 from operators.runtime.controller import Controller, Reconciler, Result
@@ -41,10 +41,15 @@ from operators.runtime.events import EventRecorder, InvolvedObject
 from operators.runtime.informers import BY_LABEL, BY_SELECTOR, Informer, index_by_label, index_by_selector
 from operators.runtime.manager import Manager
 
-__all__ = ["NetworkPolicyController"]
+__all__ = ["BY_NAMED_PORT", "NetworkPolicyController", "index_by_named_port"]
 
 logger = logging.getLogger(__name__)
 COMPONENT = "mininetworkpolicy-controller"
+BY_NAMED_PORT = "named-port"  # pods by `namespace/<port name>/<protocol>` of each port they declare
+
+
+def index_by_named_port(pod: Pod) -> Iterable[str]:
+    return {f"{pod.namespace}/{port.name}/{port.protocol}" for port in (*pod.ports, *pod.sidecar_ports) if port.name}
 
 
 class NetworkPolicyController:
@@ -84,6 +89,7 @@ class NetworkPolicyController:
         policies.add_index(BY_SELECTOR, index_by_selector)
         pods = manager.informer(PODS, Pod.from_dict)
         pods.add_index(BY_LABEL, index_by_label)
+        pods.add_index(BY_NAMED_PORT, index_by_named_port)
         namespaces = manager.informer(NAMESPACES, NamespaceView.from_dict)
         natives = None
         if manager.options.mirror_native_policies:
@@ -146,8 +152,7 @@ class NetworkPolicyController:
         view = self.policies.get(namespace, name)
         if view is None or view.deletion_timestamp is not None:
             return None  # the garbage collector removes its mirror
-        selected = self.pods.select(namespace, view.selector)
-        evaluation = evaluate(view, selected, lambda rule: self._destinations(namespace, rule))
+        evaluation = self.evaluate(view)
         mirrored = await self._mirror(view) if self.natives is not None else None
         status, events = calculate_status(view, evaluation, mirrored, datetime.datetime.now(datetime.UTC))
         for event in events:
@@ -161,22 +166,30 @@ class NetworkPolicyController:
             self.policies.observe_write(view.resource_version, written)
         return None
 
-    def _destinations(self, namespace: str, rule: Rule) -> Iterable[Pod]:
-        """The pods an egress rule's peers select (NP-04..NP-06); every pod when it has no peers (NP-07)."""
-        if not rule.peers:
-            return iter(self.pods)
-        found: dict[tuple[str, str], Pod] = {}
-        for peer in rule.peers:
+    def evaluate(self, view: MiniNetworkPolicyView) -> Evaluation:
+        """The engine's view of the policy from the caches: the recomputation one event costs."""
+        selected = self.pods.select(view.namespace, view.selector)
+        return evaluate(
+            view, selected, lambda rule, name, protocol: self._declared(view.namespace, rule, name, protocol)
+        )
+
+    def _declared(self, namespace: str, rule: Rule, name: str, protocol: str) -> bool:
+        """Whether a pod the egress rule's peers select (NP-04..NP-07) declares the named port: looked up in
+        the named-port index, namespace by namespace, stopping at the first pod found."""
+        peers = rule.peers or (Peer(pod_selector=Everything, namespace_selector=Everything),)  # no peers: all
+        for peer in peers:
             if peer.ip_block is not None:
                 continue  # an address range: no pod's declared ports name it
             if peer.namespace_selector is None:
                 names = [namespace]
             else:
                 names = [ns.name for ns in self.namespaces if peer.namespace_selector.matches(ns.labels)]
-            for name in names:
-                for pod in self.pods.select(name, peer.pod_selector or Everything):
-                    found[(pod.namespace, pod.name)] = pod
-        return found.values()
+            selector = peer.pod_selector or Everything
+            for name_space in names:
+                for pod in self.pods.by_index(BY_NAMED_PORT, f"{name_space}/{name}/{protocol}"):
+                    if pod.phase not in ("Succeeded", "Failed") and selector.matches(pod.labels):
+                        return True
+        return False
 
     # --- --mirror-native ---------------------------------------------------------------------------------------
 

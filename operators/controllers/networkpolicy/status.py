@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,13 +60,13 @@ class Evaluation:
 def evaluate(
     view: MiniNetworkPolicyView,
     selected: Sequence[Pod],
-    destinations: Callable[[Rule], Iterable[Pod]],
+    egress_declares: Callable[[Rule, str, str], bool],
 ) -> Evaluation:
     """Parse the policy with the engine and check its named ports.
 
-    `selected` are the pods its podSelector selects (the destinations of its ingress rules, whose named
-    ports resolve on them); `destinations(rule)` gives the pods an egress rule's peers select, whose named
-    ports an egress rule resolves on.
+    `selected` are the pods its podSelector selects: the destinations of its ingress rules, whose named
+    ports resolve on them. `egress_declares(rule, name, protocol)` says whether any pod the egress rule's
+    peers select declares that port (the glue answers from an index, without listing those pods).
     """
     try:
         policy = parse_policy(view.body)
@@ -74,25 +74,27 @@ def evaluate(
         return Evaluation(None, error=str(error))
     live = [pod for pod in selected if pod.phase not in ("Succeeded", "Failed")]
     undeclared: list[str] = []
-    if Direction.INGRESS in policy.policy_types:
+    named_ingress = any(_named_ports(rule) for rule in policy.ingress)
+    if Direction.INGRESS in policy.policy_types and named_ingress:
+        declared = {(p.name, p.protocol) for pod in live for p in (*pod.ports, *pod.sidecar_ports) if p.name}
         for index, rule in enumerate(policy.ingress):
-            undeclared += _undeclared(rule, live, f"ingress[{index}]", "of the pods this policy selects")
+            undeclared += [
+                f"ingress[{index}]: port {name!r}/{protocol} is declared by none of the {len(live)} pods it selects"
+                for name, protocol in _named_ports(rule)
+                if (name, protocol) not in declared
+            ]
     if Direction.EGRESS in policy.policy_types:
         for index, rule in enumerate(policy.egress):
-            if any(isinstance(port.port, str) for port in rule.ports):
-                pods = list(destinations(rule))
-                undeclared += _undeclared(rule, pods, f"egress[{index}]", "of the pods the rule's peers select")
+            undeclared += [
+                f"egress[{index}]: port {name!r}/{protocol} is declared by none of the pods the rule's peers select"
+                for name, protocol in _named_ports(rule)
+                if not egress_declares(rule, name, protocol)
+            ]
     return Evaluation(policy, selected_pods=len(live), undeclared=tuple(undeclared))
 
 
-def _undeclared(rule: Rule, pods: Sequence[Pod], where: str, whose: str) -> list[str]:
-    """The rule's named ports that none of `pods` declares (with that protocol)."""
-    declared = {(port.name, port.protocol) for pod in pods for port in (*pod.ports, *pod.sidecar_ports) if port.name}
-    return [
-        f"{where}: port {port.port!r}/{port.protocol} is declared by none {whose} ({len(pods)})"
-        for port in rule.ports
-        if isinstance(port.port, str) and (port.port, port.protocol) not in declared
-    ]
+def _named_ports(rule: Rule) -> list[tuple[str, str]]:
+    return [(port.port, port.protocol) for port in rule.ports if isinstance(port.port, str)]
 
 
 def calculate_status(
