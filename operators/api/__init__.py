@@ -5,6 +5,7 @@ from __future__ import annotations
 from operators.api.crdinfo import GROUP, VERSION, CRDInfo
 from operators.api.deployment import MiniDeployment, MiniDeploymentSpec, MiniDeploymentStatus
 from operators.api.meta import CustomResource
+from operators.api.networkpolicy import MiniNetworkPolicy, MiniNetworkPolicySpec, MiniNetworkPolicyStatus
 from operators.api.replicaset import MiniReplicaSet, MiniReplicaSetSpec, MiniReplicaSetStatus
 from operators.api.service import MiniService, MiniServiceSpec, MiniServiceStatus
 
@@ -17,6 +18,9 @@ __all__ = [
     "MiniDeployment",
     "MiniDeploymentSpec",
     "MiniDeploymentStatus",
+    "MiniNetworkPolicy",
+    "MiniNetworkPolicySpec",
+    "MiniNetworkPolicyStatus",
     "MiniReplicaSet",
     "MiniReplicaSetSpec",
     "MiniReplicaSetStatus",
@@ -25,7 +29,7 @@ __all__ = [
     "MiniServiceStatus",
 ]
 
-KINDS: tuple[type[CustomResource], ...] = (MiniReplicaSet, MiniDeployment, MiniService)
+KINDS: tuple[type[CustomResource], ...] = (MiniReplicaSet, MiniDeployment, MiniService, MiniNetworkPolicy)
 """Every kind the operators serve; `python -m operators.api.crdgen` writes one CRD for each.
 To add a kind: write its root model (a CustomResource with a `crd` CRDInfo) in its own module, then
 list it here and regenerate crds/."""

@@ -160,7 +160,11 @@ def filename(resource: type[CustomResource]) -> str:
 
 
 class _Dumper(yaml.SafeDumper):
-    """Writes multi-line strings (paragraphed descriptions, CEL rules) as `|` blocks."""
+    """Writes multi-line strings (paragraphed descriptions, CEL rules) as `|` blocks, and every schema node
+    in full where it is used: no `&id001` anchors for the definitions ingress and egress share."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import Any, Protocol
 
 __all__ = [
     "Condition",
@@ -27,6 +27,7 @@ __all__ = [
     "milli_value",
     "parse_time",
     "set_condition",
+    "status_only_change",
 ]
 
 DELETION_COST_ANNOTATION = "controller.kubernetes.io/pod-deletion-cost"
@@ -105,6 +106,37 @@ def set_condition(
     if current is None:
         return (*conditions, updated)
     return tuple(updated if c.type == type_ else c for c in conditions)
+
+
+class _Versioned(Protocol):
+    """What a view of a custom resource shows of its metadata (generation: its spec's version)."""
+
+    @property
+    def uid(self) -> str: ...
+
+    @property
+    def generation(self) -> int: ...
+
+    @property
+    def labels(self) -> Mapping[str, str]: ...
+
+    @property
+    def annotations(self) -> Mapping[str, str]: ...
+
+    @property
+    def deletion_timestamp(self) -> datetime.datetime | None: ...
+
+
+def status_only_change(old: _Versioned, new: _Versioned) -> bool:
+    """An update of the status alone (a controller's own status write, coming back through the watch): the
+    same object, generation, labels, annotations and deletion state, so nothing a sync reads changed."""
+    return (
+        old.uid == new.uid
+        and old.generation == new.generation
+        and old.labels == new.labels
+        and old.annotations == new.annotations
+        and old.deletion_timestamp == new.deletion_timestamp
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -225,7 +225,7 @@ class Informer(Generic[V]):
             return
         self._delete(cached)
 
-    def observe_write(self, written_against: str, body: Mapping[str, Any]) -> bool:
+    def observe_write(self, written_against: str, body: Mapping[str, Any], *, view: V | None = None) -> bool:
         """Our own successful write (its response `body`) enters the cache now, if nothing else did meanwhile.
 
         client-go's MutationCache, for one case: a controller that writes status with a resourceVersion
@@ -237,7 +237,7 @@ class Informer(Generic[V]):
         version it replaced: the informer is shared, and another controller may care about what this one
         wrote (a MiniReplicaSet's status is the MiniDeployment controller's input). True when the cache took it.
         """
-        view = self.view(body)
+        view = view if view is not None else self.view(body)  # the caller may have built it already
         cached = self.get(view.namespace, view.name)
         if cached is None or cached.uid != view.uid or cached.resource_version != written_against:
             return False

@@ -89,7 +89,7 @@ async def test_status_follows_pods_and_spec(kube: KubeClient, namespace: str) ->
 
     await kube.patch(policies(namespace, "web"), {"spec": {"egress": [{"ports": [{"port": 53, "protocol": "UDP"}]}]}})
     await status_with(kube, namespace, policyTypes=["Ingress", "Egress"])
-    await kube.patch(policies(namespace, "web"), {"spec": {"podSelector": {}}})
+    await kube.patch(policies(namespace, "web"), {"spec": {"podSelector": {"matchLabels": None}}})  # now {}
     await status_with(kube, namespace, selectedPods=3, podSelectorText="<none>")
 
 

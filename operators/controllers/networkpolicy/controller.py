@@ -30,7 +30,7 @@ from operators.controllers.networkpolicy.model import (
 )
 from operators.controllers.networkpolicy.status import Evaluation, calculate_status, evaluate
 from operators.kube import applied
-from operators.kube.objects import ConditionState, NamespaceView, Pod
+from operators.kube.objects import ConditionState, NamespaceView, Pod, status_only_change
 from operators.kube.resources import MININETWORKPOLICIES, NAMESPACES, NETWORKPOLICIES, PODS
 from operators.kube.selectors import Everything
 from operators.networkpolicy.model import Peer, Rule
@@ -108,6 +108,9 @@ class NetworkPolicyController:
     # --- events -> keys ----------------------------------------------------------------------------------------
 
     def _on_policy(self, old: MiniNetworkPolicyView | None, new: MiniNetworkPolicyView | None) -> None:
+        """A policy added, changed or deleted; a change of its status alone (our own write) needs no sync."""
+        if old is not None and new is not None and status_only_change(old, new):
+            return
         if new is not None and new.named_egress_ports:
             self._named_egress.add(new.key)
         elif (current := new or old) is not None:

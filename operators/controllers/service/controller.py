@@ -34,7 +34,7 @@ from operators.controllers.service.topology import TopologyCache
 from operators.controllers.service.tracker import EndpointSliceTracker
 from operators.controllers.service.triggertime import TriggerTimeTracker
 from operators.controllers.service.utils import MANAGED_BY_LABEL, SERVICE_NAME_LABEL, pod_endpoints_changed
-from operators.kube.objects import Node, Pod
+from operators.kube.objects import Node, Pod, status_only_change
 from operators.kube.resources import ENDPOINTSLICES, MINISERVICES, NODES, PODS, SERVICES
 from operators.runtime.applier import apply_owned
 from operators.runtime.client import ApiError, KubeClient
@@ -122,8 +122,11 @@ class ServiceController:
     # --- events -> keys ----------------------------------------------------------------------------------------
 
     def _on_mini_service(self, old: MiniServiceView | None, new: MiniServiceView | None) -> None:
+        """onServiceUpdate, onServiceDelete; a change of the status alone (our own write) needs no sync."""
+        if old is not None and new is not None and status_only_change(old, new):
+            return
         if (current := new or old) is not None:
-            self.controller.enqueue(current.key)  # onServiceUpdate, onServiceDelete
+            self.controller.enqueue(current.key)
 
     def _on_service(self, old: ServiceView | None, new: ServiceView | None) -> None:
         """The owned Service (or a foreign one holding the name) changed: its MiniService looks again."""
@@ -309,7 +312,7 @@ class ServiceController:
             body = await self.client.replace(ENDPOINTSLICES.path(slice_.namespace, slice_.name), slice_.to_dict())
             updated = EndpointSlice.from_dict(body)
             self.tracker.update(key, updated)
-            self.slices.observe_write(slice_.resource_version, body)
+            self.slices.observe_write(slice_.resource_version, body, view=updated)
             by_name[updated.name] = updated
         for slice_ in plan.delete:
             try:

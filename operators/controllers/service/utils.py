@@ -8,12 +8,13 @@ of a new slice (ES-08), and the topology hints of `trafficDistribution` (ES-12).
 from __future__ import annotations
 
 import datetime
+import functools
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
-from operators.controllers.service.model import CLUSTER_IP_NONE, ServicePort, ServiceView
+from operators.controllers.service.model import ServicePort, ServiceView
 from operators.controllers.service.slices import (
     ADDRESS_TYPE_IPV4,
     ADDRESS_TYPE_IPV6,
@@ -109,6 +110,7 @@ def _endpoint_addresses(pod: Pod, address_type: str) -> tuple[str, ...]:
     return tuple(addresses)
 
 
+@functools.lru_cache(maxsize=65536)
 def _parse_ip_sloppy(ip: str) -> tuple[str, str]:
     """utilnet.ParseIPSloppy, then IsIPv6 and String(): `1234::5678:0000:0000:9abc:def0` is written
     `1234::5678:0:0:9abc:def0`, leading zeros of IPv4 octets are dropped, and an IPv4-mapped IPv6
@@ -321,12 +323,9 @@ def remove_hints(
     """topologycache.RemoveHintsFromSlices: no hints on slices written; unchanged slices with hints are updated."""
 
     def bare(slice_: EndpointSlice) -> EndpointSlice:
-        return slice_.with_endpoints(replace(e, hints=None) for e in slice_.endpoints)
+        if all(e.hints is None for e in slice_.endpoints):
+            return slice_  # the usual case: nothing to take off
+        return slice_.with_endpoints(e if e.hints is None else replace(e, hints=None) for e in slice_.endpoints)
 
     hinted = [s for s in unchanged if any(e.hints is not None for e in s.endpoints)]
     return [bare(s) for s in to_create], [bare(s) for s in [*to_update, *hinted]]
-
-
-def is_headless(service: ServiceView) -> bool:
-    """clusterIP: None."""
-    return service.spec.cluster_ip == CLUSTER_IP_NONE
