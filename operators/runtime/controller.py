@@ -46,9 +46,11 @@ EXPECTED_ERRORS: tuple[type[Exception], ...] = (ApiError, SyncError, *CONNECTION
 
 @dataclass(frozen=True, slots=True)
 class Result:
-    """What a sync asks for besides success: look at this key again after `requeue_after` seconds."""
+    """What a sync asks for besides success: look at this key again after `requeue_after` seconds, or
+    with its backoff (`rate_limited`: Go's enqueueRateLimited of a key that is fine but not done yet)."""
 
     requeue_after: float | None = None
+    rate_limited: bool = False  # look again with the key's backoff (workqueue AddRateLimited), quietly
 
 
 class Reconciler(Protocol):
@@ -135,8 +137,12 @@ class Controller:
             logger.exception("%s: sync %s failed, will retry", self.name, key)
             self.queue.add_rate_limited(key)
         else:
-            self.queue.forget(key)
             outcome = "success"
+            if result is not None and result.rate_limited:
+                self.queue.add_rate_limited(key)  # not forgotten: the backoff grows until the key is done
+                outcome = "requeue_after"
+            else:
+                self.queue.forget(key)
             if result is not None and result.requeue_after is not None:
                 self.queue.add_after(key, result.requeue_after)
                 outcome = "requeue_after"

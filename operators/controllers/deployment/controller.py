@@ -435,7 +435,7 @@ class DeploymentController:
         if after is None:
             return None
         if after <= datetime.timedelta(0):
-            raise SyncError(f"{d.key}: progress deadline due now, checking again")  # enqueueRateLimited
+            return Result(rate_limited=True)  # the deadline is due now: enqueueRateLimited, checked again
         return Result(requeue_after=after.total_seconds())
 
     async def _write_status(self, d: DeploymentView, status: DeploymentStatus) -> DeploymentView:

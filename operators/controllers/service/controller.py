@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Callable, Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from operators.controllers.service.model import (
@@ -50,6 +51,14 @@ COMPONENT = "miniservice-controller"
 BY_SERVICE = "service"  # EndpointSlices by `namespace/<kubernetes.io/service-name>`
 # endpointSliceChangeMinSyncDelay: a slice changed by someone else is looked at after a second, not at once.
 SLICE_CHANGE_MIN_SYNC_DELAY = 1.0
+STATUS_MIN_INTERVAL = 1.0  # seconds between two status writes that only update the endpoint counts
+_COUNT_FIELDS = frozenset({"endpoints", "endpointsText"})
+
+
+def _only_counts_differ(status: Mapping[str, Any], current: Mapping[str, Any]) -> bool:
+    """The new status differs from the current one in the endpoint counts and texts only."""
+    keys = set(status) | set(current)
+    return all(status.get(k) == current.get(k) for k in keys - _COUNT_FIELDS)
 
 
 def index_by_service(slice_: EndpointSlice) -> Iterable[str]:
@@ -87,6 +96,7 @@ class ServiceController:
         self.tracker = EndpointSliceTracker()
         self.trigger_times = TriggerTimeTracker()
         self.topology = TopologyCache()  # topology-mode: Auto hints (ES-12)
+        self._status_written: dict[str, float] = {}  # key -> monotonic time of its last status write
         self.controller: Controller = controller_factory(self)
         minis.subscribe(self._on_mini_service)
         services.subscribe(self._on_service)
@@ -192,6 +202,7 @@ class ServiceController:
         if mini is None:
             self.tracker.delete_service(key)  # the garbage collector removes the Service and its slices
             self.trigger_times.delete_service(key)
+            self._status_written.pop(key, None)
             for address_type in (ADDRESS_TYPE_IPV4, ADDRESS_TYPE_IPV6):
                 self.topology.remove_hints(key, address_type)
             return None
@@ -217,8 +228,7 @@ class ServiceController:
 
         if not mini.match_labels:  # ES-01: a Service without a selector gets no slices from us
             no_selector = ConditionState(True, "NoSelector", "no selector: EndpointSlices are not managed")
-            await self._write_status(mini, service, self._cached_slices(key), service_ok, no_selector)
-            return None
+            return await self._write_status(mini, service, self._cached_slices(key), service_ok, no_selector)
         slices = self._cached_slices(key)
         if self.tracker.stale_slices(key, slices):
             raise StaleCache(f"{key}: the EndpointSlice cache has not seen our last writes yet")
@@ -241,16 +251,15 @@ class ServiceController:
             message = f"Error updating Endpoint Slices for Service {key}: {error}"
             self.recorder.record(_involved(mini), "Warning", "FailedToUpdateEndpointSlices", message)
             failed = ConditionState(False, "FailedToUpdateEndpointSlices", message)
-            await self._write_status(mini, service, slices, service_ok, failed)
+            await self._write_status(mini, service, slices, service_ok, failed, now=True)
             raise
         self._record_topology_events(mini, plan)
         if plan.errors:
             skipped = ConditionState(False, "PodsSkipped", "; ".join(plan.errors))
-            await self._write_status(mini, service, slices, service_ok, skipped)
+            await self._write_status(mini, service, slices, service_ok, skipped, now=True)
             raise SyncError("; ".join(plan.errors))  # the Service is synced again, with backoff
         synced = ConditionState(True, "EndpointSlicesUpToDate", f"{len(slices)} EndpointSlice(s) match the pods")
-        await self._write_status(mini, service, slices, service_ok, synced)
-        return None
+        return await self._write_status(mini, service, slices, service_ok, synced)
 
     def _record_topology_events(self, mini: MiniServiceView, plan: Plan) -> None:
         """The topology cache's events (hints enabled or disabled, and why), after the writes, as upstream."""
@@ -291,7 +300,7 @@ class ServiceController:
         if current is None or current.status != "False" or current.reason != reason or current.message != message:
             self.recorder.record(_involved(mini), "Warning", reason, message)
         problem = ConditionState(False, reason, message)
-        await self._write_status(mini, None, self._cached_slices(mini.key), problem, None)
+        await self._write_status(mini, None, self._cached_slices(mini.key), problem, None, now=True)
 
     # --- finalize: the writes of the plan ----------------------------------------------------------------------
 
@@ -333,8 +342,16 @@ class ServiceController:
         slices: Sequence[EndpointSlice],
         service_synced: ConditionState,
         slices_synced: ConditionState | None,
-    ) -> None:
-        """The status, written (merge patch against the cached resourceVersion) only when it changed."""
+        *,
+        now: bool = False,
+    ) -> Result | None:
+        """The status, written (merge patch against the cached resourceVersion) only when it changed.
+
+        When only the endpoint counts and texts changed, and the last status write of this MiniService was
+        less than STATUS_MIN_INTERVAL ago, the write waits for the rest of that interval (a requeue): a
+        Service whose pods flap gets its slices written at once and its status at most once a second.
+        Anything else (a condition, the ClusterIP, a new generation) is written at once, as with `now`.
+        """
         status = calculate_status(
             mini,
             service.spec if service is not None else None,
@@ -345,11 +362,17 @@ class ServiceController:
             _now(),
         )
         if status == mini.status:
-            return
-        cleared = {key: None for key in mini.status if key not in status}  # a merge patch removes with null
+            return None
+        key = mini.key
+        since = time.monotonic() - self._status_written.get(key, -STATUS_MIN_INTERVAL)
+        if not now and since < STATUS_MIN_INTERVAL and _only_counts_differ(status, mini.status):
+            return Result(requeue_after=STATUS_MIN_INTERVAL - since)
+        self._status_written[key] = time.monotonic()
+        cleared = {field: None for field in mini.status if field not in status}  # a merge patch removes with null
         body = {"metadata": {"resourceVersion": mini.resource_version}, "status": {**status, **cleared}}
         written = await self.client.patch(MINISERVICES.path(mini.namespace, mini.name, "status"), body)
         self.minis.observe_write(mini.resource_version, written)
+        return None
 
 
 def _service_key(slice_: EndpointSlice) -> str:

@@ -301,3 +301,18 @@ async def test_stop_before_synced(running: list[Controller]) -> None:
     await start(controller, running)
     await asyncio.wait_for(controller.stop(), timeout=0.5)
     assert not [t for t in asyncio.all_tasks() if t.get_name().startswith("unsynced-worker-") and not t.done()]
+
+
+async def test_a_rate_limited_result_requeues_with_backoff_and_no_warning(
+    running: list[Controller], caplog: pytest.LogCaptureFixture
+) -> None:
+    """enqueueRateLimited without an error (a progress deadline due now): the backoff grows, nothing is logged
+    above debug, and the first plain success forgets it."""
+    reconciler = FakeReconciler(outcomes={"ns/a": [Result(rate_limited=True), Result(rate_limited=True)]})
+    controller = make_controller(reconciler)
+    await start(controller, running)
+    controller.enqueue("ns/a")
+    await eventually(lambda: controller.syncs == 3)
+    assert [c.retries for c in reconciler.calls] == [0, 1, 2]
+    assert controller.queue.retries("ns/a") == 0
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
