@@ -34,6 +34,7 @@ def main() -> int:
     kubectl("wait", "--for=condition=Established", "crd/minireplicasets.minik8s.dev", "--timeout=60s")
     kubectl("wait", "--for=condition=Established", "crd/minideployments.minik8s.dev", "--timeout=60s")
     kubectl("wait", "--for=condition=Established", "crd/miniservices.minik8s.dev", "--timeout=60s")
+    kubectl("wait", "--for=condition=Established", "crd/mininetworkpolicies.minik8s.dev", "--timeout=60s")
 
     step("Starting the operator: python -m operators run")
     log = cluster.layout.logs / "operator.log"
@@ -60,6 +61,7 @@ def main() -> int:
         run_story(cluster, kubectl)
         run_deployment_story(cluster, kubectl)
         run_service_story(kubectl)
+        run_network_policy_story(cluster, kubectl)
     finally:
         operator.terminate()
         operator.wait(timeout=30)
@@ -68,6 +70,7 @@ def main() -> int:
     print("\n".join(f"  {line}" for line in cluster.env_lines()))
     print(f"  kubectl get md,mrs,msvc,pods -n {NAMESPACE}   # then: python -m operators run   to serve them again")
     print(f"  PATH=$PWD/.venv/bin:$PATH kubectl mini rollout history md/{DEPLOYMENT} -n {NAMESPACE}")
+    print(f"  PATH=$PWD/.venv/bin:$PATH kubectl mini netpol matrix -n {NAMESPACE} --port 80")
     return 0
 
 
@@ -209,6 +212,32 @@ def show_slices(kubectl: Callable[..., str]) -> None:
     print(
         kubectl("get", "endpointslices", "-n", NAMESPACE, "-l", f"kubernetes.io/service-name={SERVICE}", "-o", columns)
     )
+
+
+POLICY = "nginx-from-frontend"
+
+
+def run_network_policy_story(cluster: Cluster, kubectl: Callable[..., str]) -> None:
+    """A MiniNetworkPolicy: the live reachability matrix before and after, and the policy's status."""
+    mini = _kubectl_mini(cluster)
+    step("Who reaches whom on port 80, read from the live cluster: kubectl mini netpol matrix -n demo --port 80")
+    mini("netpol", "matrix", "-n", NAMESPACE, "--port", "80")
+
+    step("Applying examples/mininetworkpolicy.yaml: only tier=frontend may reach the nginx pods on port 80")
+    kubectl("apply", "-n", NAMESPACE, "-f", str(REPO / "examples" / "mininetworkpolicy.yaml"))
+
+    def accepted() -> bool:
+        """The status is for this generation and counts the 5 nginx pods."""
+        path = "jsonpath={.status.observedGeneration}={.metadata.generation} {.status.selectedPods}"
+        return kubectl("get", "mnp", POLICY, "-n", NAMESPACE, "-o", path) == "1=1 5"
+
+    wait_until(accepted, "the policy's status")
+    print(kubectl("get", "mnp", POLICY, "-n", NAMESPACE, "-o", "wide"))
+    mini("netpol", "matrix", "-n", NAMESPACE, "--port", "80")
+
+    step("Why: kubectl mini netpol who-can --to <an nginx pod> --port 80")
+    pod = kubectl("get", "pods", "-n", NAMESPACE, "-l", "app=nginx", "-o", "jsonpath={.items[0].metadata.name}")
+    mini("netpol", "who-can", "-n", NAMESPACE, "--to", pod, "--port", "80")
 
 
 def converge(kubectl: Callable[..., str], replicas: int, gone: str = "") -> None:
