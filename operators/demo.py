@@ -197,11 +197,10 @@ def endpoints(kubectl: Callable[..., str], *, ready: int, total: int) -> None:
 
 
 def _slice_endpoints(kubectl: Callable[..., str]) -> int:
-    names = kubectl(
-        "get", "endpointslices", "-n", NAMESPACE, "-l", f"kubernetes.io/service-name={SERVICE}",
-        "-o", "jsonpath={range .items[*]}{range .endpoints[*]}{.targetRef.name} {end}{end}",
-    )  # fmt: skip
-    return len(names.split())
+    """How many endpoints the MiniService's slices hold."""
+    selector = f"kubernetes.io/service-name={SERVICE}"
+    names = "jsonpath={range .items[*]}{range .endpoints[*]}{.targetRef.name} {end}{end}"
+    return len(kubectl("get", "endpointslices", "-n", NAMESPACE, "-l", selector, "-o", names).split())
 
 
 def show_slices(kubectl: Callable[..., str]) -> None:

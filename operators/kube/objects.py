@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Protocol
@@ -24,6 +24,7 @@ __all__ = [
     "OwnerReference",
     "Pod",
     "format_time",
+    "meta_fields",
     "milli_value",
     "parse_time",
     "set_condition",
@@ -84,6 +85,28 @@ class Condition:
         if self.message:
             out["message"] = self.message
         return out
+
+
+# How each common metadata field of a view is read from an object's `metadata`.
+_META_READERS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
+    "namespace": lambda m: str(m.get("namespace", "")),
+    "name": lambda m: str(m.get("name", "")),
+    "uid": lambda m: str(m.get("uid", "")),
+    "resource_version": lambda m: str(m.get("resourceVersion", "")),
+    "generation": lambda m: int(m.get("generation") or 0),
+    "labels": lambda m: dict(m.get("labels") or {}),
+    "annotations": lambda m: dict(m.get("annotations") or {}),
+    "owner_references": lambda m: tuple(OwnerReference.from_dict(r) for r in m.get("ownerReferences") or ()),
+    "creation_timestamp": lambda m: parse_time(m.get("creationTimestamp")),
+    "deletion_timestamp": lambda m: parse_time(m.get("deletionTimestamp")),
+}
+
+
+def meta_fields(body: Mapping[str, Any], *names: str) -> dict[str, Any]:
+    """The named metadata fields of a view (`namespace`, `uid`, `labels`, …) read from an object, as keyword
+    arguments: `cls(**meta_fields(body, "namespace", "name", "uid"), spec=…)`."""
+    metadata: Mapping[str, Any] = body.get("metadata") or {}
+    return {name: _META_READERS[name](metadata) for name in names}
 
 
 @dataclass(frozen=True, slots=True)

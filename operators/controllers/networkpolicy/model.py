@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from operators.kube.objects import Condition, Controllee, OwnerReference, parse_time
+from operators.kube.objects import Condition, Controllee, OwnerReference, meta_fields
 from operators.kube.selectors import InvalidSelectorError, LabelSelector, Nothing
 
 __all__ = [
@@ -36,6 +36,9 @@ ACCEPTED = "Accepted"  # the engine accepts the policy (with a warning reason wh
 MIRRORED = "Mirrored"  # --mirror-native: the NetworkPolicy of the same name matches the spec
 
 
+_META = ("namespace", "name", "uid", "resource_version", "labels", "annotations", "owner_references")
+
+
 @dataclass(frozen=True, slots=True)
 class MiniNetworkPolicyView(Controllee):
     """The fields of a MiniNetworkPolicy the controller reads."""
@@ -56,7 +59,6 @@ class MiniNetworkPolicyView(Controllee):
 
     @classmethod
     def from_dict(cls, body: Mapping[str, Any]) -> MiniNetworkPolicyView:
-        metadata: Mapping[str, Any] = body.get("metadata") or {}
         spec: Mapping[str, Any] = body.get("spec") or {}
         status: Mapping[str, Any] = body.get("status") or {}
         try:
@@ -64,15 +66,7 @@ class MiniNetworkPolicyView(Controllee):
         except InvalidSelectorError:
             selector = Nothing  # the status says why (the engine refuses the policy)
         return cls(
-            namespace=str(metadata.get("namespace", "")),
-            name=str(metadata.get("name", "")),
-            uid=str(metadata.get("uid", "")),
-            resource_version=str(metadata.get("resourceVersion", "")),
-            generation=int(metadata.get("generation") or 0),
-            labels=dict(metadata.get("labels") or {}),
-            annotations=dict(metadata.get("annotations") or {}),
-            owner_references=tuple(OwnerReference.from_dict(r) for r in metadata.get("ownerReferences") or ()),
-            deletion_timestamp=parse_time(metadata.get("deletionTimestamp")),
+            **meta_fields(body, *_META, "generation", "deletion_timestamp"),
             spec=dict(spec),
             selector=selector,
             status=dict(status),
@@ -110,17 +104,7 @@ class NativePolicyView(Controllee):
 
     @classmethod
     def from_dict(cls, body: Mapping[str, Any]) -> NativePolicyView:
-        metadata: Mapping[str, Any] = body.get("metadata") or {}
-        return cls(
-            namespace=str(metadata.get("namespace", "")),
-            name=str(metadata.get("name", "")),
-            uid=str(metadata.get("uid", "")),
-            resource_version=str(metadata.get("resourceVersion", "")),
-            labels=dict(metadata.get("labels") or {}),
-            annotations=dict(metadata.get("annotations") or {}),
-            owner_references=tuple(OwnerReference.from_dict(r) for r in metadata.get("ownerReferences") or ()),
-            spec=dict(body.get("spec") or {}),
-        )
+        return cls(**meta_fields(body, *_META), spec=dict(body.get("spec") or {}))
 
     @property
     def observed(self) -> dict[str, Any]:

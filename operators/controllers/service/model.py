@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from operators.kube.objects import Condition, Controllee, OwnerReference, parse_time
+from operators.kube.objects import Condition, Controllee, OwnerReference, meta_fields
 from operators.kube.selectors import LabelSelector, Nothing
 
 __all__ = [
@@ -114,6 +114,19 @@ class ServiceSpecView:
         return self.cluster_ip not in ("", CLUSTER_IP_NONE)
 
 
+_SERVICE_META = (
+    "namespace",
+    "name",
+    "uid",
+    "resource_version",
+    "labels",
+    "annotations",
+    "owner_references",
+    "creation_timestamp",
+    "deletion_timestamp",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class ServiceView(Controllee):
     """A core/v1 Service: the one a MiniService owns, or a foreign one holding its name."""
@@ -133,18 +146,9 @@ class ServiceView(Controllee):
 
     @classmethod
     def from_dict(cls, body: Mapping[str, Any]) -> ServiceView:
-        metadata: Mapping[str, Any] = body.get("metadata") or {}
         spec: Mapping[str, Any] = body.get("spec") or {}
         return cls(
-            namespace=str(metadata.get("namespace", "")),
-            name=str(metadata.get("name", "")),
-            uid=str(metadata.get("uid", "")),
-            resource_version=str(metadata.get("resourceVersion", "")),
-            labels=dict(metadata.get("labels") or {}),
-            annotations=dict(metadata.get("annotations") or {}),
-            owner_references=tuple(OwnerReference.from_dict(r) for r in metadata.get("ownerReferences") or ()),
-            creation_timestamp=parse_time(metadata.get("creationTimestamp")),
-            deletion_timestamp=parse_time(metadata.get("deletionTimestamp")),
+            **meta_fields(body, *_SERVICE_META),
             spec=ServiceSpecView.from_dict(spec),
             selector=dict(spec.get("selector") or {}),
             load_balancer=dict((body.get("status") or {}).get("loadBalancer") or {}),
@@ -173,20 +177,10 @@ class MiniServiceView(Controllee):
 
     @classmethod
     def from_dict(cls, body: Mapping[str, Any]) -> MiniServiceView:
-        metadata: Mapping[str, Any] = body.get("metadata") or {}
         spec: Mapping[str, Any] = body.get("spec") or {}
         status: Mapping[str, Any] = body.get("status") or {}
         return cls(
-            namespace=str(metadata.get("namespace", "")),
-            name=str(metadata.get("name", "")),
-            uid=str(metadata.get("uid", "")),
-            resource_version=str(metadata.get("resourceVersion", "")),
-            generation=int(metadata.get("generation") or 0),
-            labels=dict(metadata.get("labels") or {}),
-            annotations=dict(metadata.get("annotations") or {}),
-            owner_references=tuple(OwnerReference.from_dict(r) for r in metadata.get("ownerReferences") or ()),
-            creation_timestamp=parse_time(metadata.get("creationTimestamp")),
-            deletion_timestamp=parse_time(metadata.get("deletionTimestamp")),
+            **meta_fields(body, *_SERVICE_META, "generation"),
             spec=ServiceSpecView.from_dict(spec),
             match_labels=dict(spec.get("selector") or {}),
             status=dict(status),

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from operators.kube.objects import Controllee, OwnerReference, parse_time
+from operators.kube.objects import Controllee, OwnerReference, meta_fields
 
 __all__ = [
     "ADDRESS_TYPE_IPV4",
@@ -219,18 +219,21 @@ class EndpointSlice(Controllee):
 
     @classmethod
     def from_dict(cls, body: Mapping[str, Any]) -> EndpointSlice:
-        metadata: Mapping[str, Any] = body.get("metadata") or {}
+        meta = meta_fields(
+            body,
+            "namespace",
+            "name",
+            "uid",
+            "resource_version",
+            "generation",
+            "labels",
+            "annotations",
+            "owner_references",
+            "deletion_timestamp",
+        )
         return cls(
-            namespace=str(metadata.get("namespace", "")),
-            name=str(metadata.get("name", "")),
-            uid=str(metadata.get("uid", "")),
-            resource_version=str(metadata.get("resourceVersion", "")),
-            generation=int(metadata.get("generation") or 0),
-            generate_name=str(metadata.get("generateName") or ""),
-            labels=dict(metadata.get("labels") or {}),
-            annotations=dict(metadata.get("annotations") or {}),
-            owner_references=tuple(OwnerReference.from_dict(r) for r in metadata.get("ownerReferences") or ()),
-            deletion_timestamp=parse_time(metadata.get("deletionTimestamp")),
+            **meta,
+            generate_name=str((body.get("metadata") or {}).get("generateName") or ""),
             address_type=str(body.get("addressType") or ADDRESS_TYPE_IPV4),
             endpoints=tuple(Endpoint.from_dict(e) for e in body.get("endpoints") or ()),
             ports=tuple(EndpointPort.from_dict(p) for p in body.get("ports") or ()),
