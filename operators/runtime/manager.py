@@ -20,6 +20,7 @@ fresh start as a standby is the simplest correct state.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -229,6 +230,9 @@ class Manager:
         await asyncio.gather(*(informer.wait_synced() for informer in self._informers.values()))
         sizes = ", ".join(f"{informer.name}={len(informer)}" for informer in self._informers.values())
         logger.info("manager: caches synced in %.2f s (%s)", time.monotonic() - started, sizes)
+        # What exists now (modules, the first listing's views) lives as long as the process: moved out of
+        # the collector's sight, later collections no longer walk it (tens of thousands of cached views).
+        gc.freeze()
 
     def _spawn(self, coroutine: Any, name: str) -> None:
         self._tasks.append(asyncio.create_task(coroutine, name=name))
