@@ -60,7 +60,7 @@ integration: toolchain ## the integration tests (bring the local cluster up, or 
 	$(VENV)/bin/pytest tests/integration $(PYTEST_ARGS)
 
 test: lint toolchain ## everything CI runs: lint, unit and integration tests on the local cluster
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -rs $(PYTEST_ARGS)
 
 bench: up ## benchmarks (on demand; they print ratios against the built-in controllers)
 	$(PY) benchmarks/replicaset.py

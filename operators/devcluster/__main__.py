@@ -1,4 +1,4 @@
-"""Command line of the local cluster: build, up, down, status, env, and stop/restart of one component."""
+"""Command line of the local cluster: build, up, down, status, env, stop/restart of one component, net."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from operators.devcluster.build import BuildError, build
 from operators.devcluster.cluster import Cluster, ClusterError
 from operators.devcluster.components import COMPONENTS
+from operators.devcluster.net.netns import NetError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -30,6 +31,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     stop.add_argument("component", choices=COMPONENTS)
     restart = commands.add_parser("restart", help="stop one component and start it again (etcd keeps its data)")
     restart.add_argument("component", choices=COMPONENTS)
+    net = commands.add_parser("net", help="the network test bed: pods as network namespaces with their IPs")
+    net.add_argument("action", choices=("up", "down", "status"), help="start it, remove it, or show it")
     args = parser.parse_args(argv)
     cluster = Cluster()
     try:
@@ -51,7 +54,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 cluster.stop_component(args.component)
             case "restart":
                 cluster.restart_component(args.component)
-    except (BuildError, ClusterError) as error:
+            case "net":
+                from operators.devcluster.net import serve  # imported late: only `net` needs it
+
+                if args.action == "up":
+                    serve.net_up(cluster)
+                elif args.action == "down":
+                    serve.net_down(cluster)
+                else:
+                    return 0 if serve.net_status(cluster) else 1
+    except (BuildError, ClusterError, NetError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0

@@ -1,0 +1,230 @@
+"""The test bed at work: builds the nodes' and pods' namespaces, follows pods as they come and go, and answers
+on every pod's declared ports (TCP and UDP) with the pod's name, as agnhost's serve-hostname does.
+
+`TestBed` runs in an asyncio loop: `python -m operators.devcluster net up` runs one in the foreground, a
+pytest fixture runs one beside its tests. It reads the cluster with kubectl (the dev cluster's own pinned
+one): a LIST of nodes, then a WATCH of pods. Every namespace it makes is recorded in a state file as it is
+made, so that `net down` (or `stop()`) removes exactly those, even after a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import socket
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, cast
+
+from operators.devcluster.net import netns
+from operators.devcluster.net.plan import UNDERLAY, NodeNet, PodNet, node_nets, pod_nets
+from operators.devcluster.net.sockets import listening_socket, probe
+
+__all__ = ["TestBed", "remove_recorded"]
+
+logger = logging.getLogger(__name__)
+
+
+class _Hostname(asyncio.DatagramProtocol):
+    """UDP: every datagram is answered with the pod's name."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name.encode() + b"\n"
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)  # a datagram endpoint's transport
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        if self.transport is not None:
+            self.transport.sendto(self.name, addr)
+
+
+class TestBed:
+    """Pods as network namespaces with their real IPs; `probe()` connects from one pod to an address."""
+
+    __test__ = False  # not a pytest test class, despite its name
+
+    def __init__(self, kubectl: Callable[..., list[str]], state_file: Path) -> None:
+        """`kubectl(*args)` is the argv of the cluster's kubectl with those arguments."""
+        self.kubectl = kubectl
+        self.state_file = state_file
+        self.nodes: dict[str, NodeNet] = {}
+        self.pods: dict[str, PodNet] = {}  # by uid
+        self._servers: dict[str, list[asyncio.AbstractServer | asyncio.BaseTransport]] = {}
+        self._watch: asyncio.Task[None] | None = None
+        self._changed = asyncio.Event()
+
+    # --- lifecycle -------------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Build the underlay and the nodes, wire the pods that run now, then follow pods (a watch)."""
+        netns.require_support()
+        remove_recorded(self.state_file)  # what an earlier run of this bed left behind
+        if others := netns.existing():
+            raise netns.NetError(
+                f"{len(others)} test-bed namespaces exist already ({sorted(others)[0]}, ...): another test bed "
+                "runs; stop it first (python -m operators.devcluster net down)"
+            )
+        listed = await self._kubectl_json("get", "nodes", "-o", "json")
+        self.nodes = {node.name: node for node in node_nets(listed["items"])}
+        if not self.nodes:
+            raise netns.NetError("no kwok node with an InternalIP and a pod CIDR: is the local cluster up?")
+        self._record(UNDERLAY)
+        netns.add_underlay()
+        for node in self.nodes.values():
+            self._record(node.netns)
+            netns.add_node(node)
+        netns.routes_between(list(self.nodes.values()))
+        self._watch = asyncio.create_task(self._follow(), name="testbed-pods")
+
+    async def stop(self) -> None:
+        """Stop following, close every listener, and remove every namespace the test bed made."""
+        if self._watch is not None:
+            self._watch.cancel()
+            await asyncio.gather(self._watch, return_exceptions=True)
+        for uid in list(self._servers):
+            self._close(uid)
+        remove_recorded(self.state_file)
+        self.pods.clear()
+
+    # --- following pods --------------------------------------------------------------------------------------
+
+    async def _follow(self) -> None:
+        argv = self.kubectl("get", "pods", "-A", "--watch", "--output-watch-events", "-o", "json")
+        process = await asyncio.create_subprocess_exec(*argv, stdout=asyncio.subprocess.PIPE, limit=2**24)
+        assert process.stdout is not None
+        decoder = json.JSONDecoder()
+        buffer = ""
+        try:
+            while chunk := await process.stdout.read(65536):
+                buffer += chunk.decode()
+                while True:
+                    buffer = buffer.lstrip()
+                    try:
+                        event, end = decoder.raw_decode(buffer)
+                    except json.JSONDecodeError:
+                        break
+                    buffer = buffer[end:]
+                    self._on_event(event.get("type", ""), event.get("object") or {})
+            raise netns.NetError("the pod watch ended: is the API server still up?")
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
+
+    def _on_event(self, kind: str, pod: Mapping[str, Any]) -> None:
+        uid = str((pod.get("metadata") or {}).get("uid", ""))
+        wanted = pod_nets([pod], self.nodes) if kind != "DELETED" else []
+        current = self.pods.get(uid)
+        if current is not None and (not wanted or wanted[0] != current):
+            self._remove_pod(uid)
+        if wanted and (current is None or wanted[0] != current):
+            self._add_pod(wanted[0])
+        self._changed.set()
+
+    def _add_pod(self, pod: PodNet) -> None:
+        self._record(pod.netns)
+        try:
+            netns.add_pod(pod, self.nodes[pod.node])
+        except netns.NetError as error:
+            logger.warning("test bed: pod %s not wired: %s", pod.key, error)
+            return
+        self.pods[pod.uid] = pod
+        asyncio.get_running_loop().create_task(self._serve(pod))
+
+    def _remove_pod(self, uid: str) -> None:
+        pod = self.pods.pop(uid)
+        self._close(uid)
+        netns.remove(pod.netns)
+
+    async def _serve(self, pod: PodNet) -> None:
+        """The responder of one pod: its name on each declared port, TCP and UDP."""
+        loop = asyncio.get_running_loop()
+        name = pod.key.split("/", 1)[1]
+        servers: list[asyncio.AbstractServer | asyncio.BaseTransport] = []
+
+        async def answer(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            writer.write(name.encode() + b"\n")
+            with contextlib.suppress(OSError):
+                await writer.drain()
+            writer.close()
+
+        for port, protocol in pod.ports:
+            sock: socket.socket = listening_socket(pod.netns, port, protocol)
+            if protocol == "TCP":
+                servers.append(await asyncio.start_server(answer, sock=sock))
+            else:
+                transport, _ = await loop.create_datagram_endpoint(lambda: _Hostname(name), sock=sock)
+                servers.append(transport)
+        if pod.uid in self.pods:
+            self._servers[pod.uid] = servers
+        else:  # deleted while its listeners were being opened
+            for server in servers:
+                server.close()
+        self._changed.set()
+
+    def _close(self, uid: str) -> None:
+        for server in self._servers.pop(uid, []):
+            server.close()
+
+    # --- probing ---------------------------------------------------------------------------------------------
+
+    def pod(self, key: str) -> PodNet:
+        """The wired pod `namespace/name`."""
+        for pod in self.pods.values():
+            if pod.key == key:
+                return pod
+        raise KeyError(f"pod {key} is not wired into the test bed")
+
+    async def wait_for(self, keys: set[str], *, within: float = 60) -> None:
+        """Wait until every pod of `keys` (`namespace/name`) is wired and its responder listens."""
+        async with asyncio.timeout(within):
+            while True:
+                wired = {p.key for p in self.pods.values() if p.uid in self._servers or not p.ports}
+                if keys <= wired:
+                    return
+                self._changed.clear()
+                await self._changed.wait()  # set by every pod event and by every responder that opens
+
+    async def probe(self, source: str, address: str, port: int, protocol: str = "TCP", wait: float = 1.0) -> str | None:
+        """Connect from pod `source` (`namespace/name`) to `address:port`: the answering pod's name, or None
+        when nothing answered within `wait` seconds (the e2e prober's timeout)."""
+        return await probe(self.pod(source).netns, address, port, protocol, wait=wait)
+
+    # --- the record of what was made -------------------------------------------------------------------------
+
+    def _record(self, name: str) -> None:
+        recorded = _read(self.state_file)
+        if name not in recorded:
+            self.state_file.parent.mkdir(parents=True, exist_ok=True)
+            self.state_file.write_text(json.dumps(sorted({*recorded, name})))
+
+    async def _kubectl_json(self, *args: str) -> dict[str, Any]:
+        process = await asyncio.create_subprocess_exec(
+            *self.kubectl(*args), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
+        out, err = await process.communicate()
+        if process.returncode != 0:
+            raise netns.NetError(f"kubectl {' '.join(args)}: {err.decode().strip()}")
+        result: dict[str, Any] = json.loads(out)
+        return result
+
+
+def _read(state_file: Path) -> set[str]:
+    try:
+        return set(json.loads(state_file.read_text()))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return set()
+
+
+def remove_recorded(state_file: Path) -> list[str]:
+    """Remove every namespace the state file records (pods first, the underlay last); returns their names."""
+    recorded = _read(state_file)
+    order = sorted(recorded, key=lambda n: (n == UNDERLAY, not n.startswith("mini-pod-"), n))
+    for name in order:
+        netns.remove(name)
+    state_file.unlink(missing_ok=True)
+    return order

@@ -1,0 +1,118 @@
+"""What the test bed builds for a set of nodes and pods: names, addresses and routes, decided without I/O.
+
+Layout (nothing in the root network namespace is created or changed):
+
+- `mini-underlay`: a namespace holding the bridge `br0` that links the nodes, as a data-centre network would;
+- one namespace per kwok node, `mini-<node>`, with `eth0` on the underlay at the node's InternalIP (/24), a
+  bridge `cbr0` holding the last address of the node's pod CIDR (the pods' gateway), IP forwarding on, and a
+  route to every other node's pod CIDR through that node's address;
+- one namespace per running pod, `mini-pod-<10 hex of its UID>`, with `eth0` at exactly the pod IP kwok
+  assigned and a default route through its node's gateway; the other end of its veth, `v<10 hex>`, is
+  attached to its node's `cbr0`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["PREFIX", "UNDERLAY", "NodeNet", "PodNet", "node_nets", "pod_nets"]
+
+PREFIX = "mini-"  # every namespace the test bed makes starts with it; it removes only those it recorded
+UNDERLAY = "mini-underlay"
+
+
+@dataclass(frozen=True, slots=True)
+class NodeNet:
+    """One kwok node's network namespace."""
+
+    name: str
+    index: int
+    address: ipaddress.IPv4Address  # the node's InternalIP, on the underlay
+    pod_cidr: ipaddress.IPv4Network
+
+    @property
+    def netns(self) -> str:
+        return f"{PREFIX}{self.name}"
+
+    @property
+    def underlay_veth(self) -> str:
+        """Its end of the veth in the underlay namespace (interface names are at most 15 characters)."""
+        return f"u{self.index}"
+
+    @property
+    def gateway(self) -> ipaddress.IPv4Address:
+        """The last address of the pod CIDR: kwok hands pod IPs out from the first, so this one stays free."""
+        return self.pod_cidr.broadcast_address - 1
+
+
+@dataclass(frozen=True, slots=True)
+class PodNet:
+    """One pod's network namespace: its IP, its node, and the ports its responder serves."""
+
+    key: str  # namespace/name
+    uid: str
+    address: ipaddress.IPv4Address
+    node: str
+    ports: tuple[tuple[int, str], ...] = field(default=())  # (containerPort, protocol), TCP and UDP only
+
+    @property
+    def tag(self) -> str:
+        return hashlib.sha1(self.uid.encode()).hexdigest()[:10]
+
+    @property
+    def netns(self) -> str:
+        return f"{PREFIX}pod-{self.tag}"
+
+    @property
+    def host_veth(self) -> str:
+        return f"v{self.tag}"
+
+
+def node_nets(nodes: Iterable[Mapping[str, Any]]) -> list[NodeNet]:
+    """The kwok nodes (annotation kwok.x-k8s.io/node=fake) with an InternalIP and an IPv4 pod CIDR, by name."""
+    found: list[tuple[str, ipaddress.IPv4Address, ipaddress.IPv4Network]] = []
+    for node in nodes:
+        metadata = node.get("metadata") or {}
+        if (metadata.get("annotations") or {}).get("kwok.x-k8s.io/node") != "fake":
+            continue
+        internal = [
+            a["address"] for a in (node.get("status") or {}).get("addresses") or () if a.get("type") == "InternalIP"
+        ]
+        cidr = (node.get("spec") or {}).get("podCIDR")
+        if not internal or not cidr:
+            continue
+        network = ipaddress.ip_network(cidr)
+        address = ipaddress.ip_address(internal[0])
+        if isinstance(network, ipaddress.IPv4Network) and isinstance(address, ipaddress.IPv4Address):
+            found.append((str(metadata["name"]), address, network))
+    return [NodeNet(name, index, address, cidr) for index, (name, address, cidr) in enumerate(sorted(found))]
+
+
+def pod_nets(pods: Iterable[Mapping[str, Any]], nodes: Mapping[str, NodeNet]) -> list[PodNet]:
+    """The pods that get a namespace: on a test-bed node, with an IPv4 pod IP inside that node's pod CIDR,
+    not finished, not being deleted past their grace, and not on the host network."""
+    out: list[PodNet] = []
+    for pod in pods:
+        metadata, spec, status = pod.get("metadata") or {}, pod.get("spec") or {}, pod.get("status") or {}
+        node = nodes.get(str(spec.get("nodeName") or ""))
+        ip = status.get("podIP")
+        if node is None or not ip or spec.get("hostNetwork") or status.get("phase") in ("Succeeded", "Failed"):
+            continue
+        address = ipaddress.ip_address(ip)
+        if not isinstance(address, ipaddress.IPv4Address) or address not in node.pod_cidr:
+            continue
+        ports = sorted(
+            {
+                (int(p["containerPort"]), str(p.get("protocol") or "TCP"))
+                for container in spec.get("containers") or ()
+                for p in container.get("ports") or ()
+                if str(p.get("protocol") or "TCP") in ("TCP", "UDP")
+            }
+        )
+        key = f"{metadata.get('namespace', '')}/{metadata.get('name', '')}"
+        out.append(PodNet(key, str(metadata.get("uid", "")), address, node.name, tuple(ports)))
+    return out

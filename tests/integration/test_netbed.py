@@ -1,0 +1,88 @@
+"""The network test bed with real packets: pods as network namespaces at their kwok IPs, answering on their ports.
+
+These tests need root and network namespaces. Where the machine has neither they are skipped with the
+reason in pytest's summary (`make test` prints it with -rs), never silently.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from operators.devcluster.cluster import Cluster
+from operators.devcluster.net.bed import TestBed
+from operators.devcluster.net.netns import existing
+from operators.devcluster.net.serve import bed_for
+from operators.runtime.client import KubeClient
+from tests.integration.kubehelpers import eventually, list_pods
+
+pytestmark = [pytest.mark.cluster]
+
+
+def _unsupported() -> str | None:
+    if os.geteuid() != 0:
+        return "the network test bed needs root (network namespaces); not root here"
+    if shutil.which("ip") is None or not os.path.exists("/proc/self/ns/net"):
+        return "the network test bed needs iproute2 and network namespaces; missing here"
+    return None
+
+
+if (reason := _unsupported()) is not None:
+    pytest.skip(reason, allow_module_level=True)
+
+
+def pod(name: str, ports: list[dict[str, Any]]) -> dict[str, Any]:
+    container = {"name": "c", "image": "registry.k8s.io/pause:3.10", "ports": ports}
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": {"containers": [container]}}
+
+
+@pytest.fixture
+async def bed(cluster: Cluster, tmp_path: Path) -> AsyncIterator[TestBed]:
+    testbed = bed_for(cluster, tmp_path / "namespaces.json")
+    await testbed.start()
+    try:
+        yield testbed
+    finally:
+        await testbed.stop()
+    assert not existing(), "every namespace the test bed made is gone"
+
+
+async def test_pods_answer_on_their_ports_at_their_ips(kube: KubeClient, namespace: str, bed: TestBed) -> None:
+    """A pod is reached at the IP kwok gave it, on the ports it declares, TCP and UDP, from another pod
+    (on whichever nodes they run: the node routes are used); an undeclared port does not answer."""
+    ports = [{"containerPort": 80, "protocol": "TCP"}, {"containerPort": 81, "protocol": "UDP"}]
+    for name in ("server", "client"):
+        await kube.create(f"/api/v1/namespaces/{namespace}/pods", pod(name, ports))
+
+    async def ips() -> dict[str, str] | None:
+        found = {p["metadata"]["name"]: (p.get("status") or {}).get("podIP") for p in await list_pods(kube, namespace)}
+        return found if len(found) == 2 and all(found.values()) else None
+
+    addresses = await eventually(ips, within=60, what="two pods with IPs")
+    await bed.wait_for({f"{namespace}/server", f"{namespace}/client"})
+    client = f"{namespace}/client"
+    assert await bed.probe(client, addresses["server"], 80, "TCP") == "server"
+    assert await bed.probe(client, addresses["server"], 81, "UDP") == "server"
+    assert await bed.probe(client, addresses["server"], 82, "TCP", wait=0.5) is None
+    assert await bed.probe(f"{namespace}/server", addresses["client"], 80, "TCP") == "client"
+
+
+async def test_pods_that_go_lose_their_namespace(kube: KubeClient, namespace: str, bed: TestBed) -> None:
+    """The bed follows pods: a deleted pod's namespace and listeners go, and it answers no more."""
+    await kube.create(f"/api/v1/namespaces/{namespace}/pods", pod("gone", [{"containerPort": 80}]))
+    await kube.create(f"/api/v1/namespaces/{namespace}/pods", pod("stays", [{"containerPort": 80}]))
+    await bed.wait_for({f"{namespace}/gone", f"{namespace}/stays"})
+    gone = bed.pod(f"{namespace}/gone")
+    assert gone.netns in existing()
+    await kube.delete(f"/api/v1/namespaces/{namespace}/pods/gone")
+
+    async def removed() -> bool:
+        return gone.uid not in bed.pods and gone.netns not in existing()
+
+    await eventually(removed, within=60, what="the deleted pod's namespace removed")
+    assert await bed.probe(f"{namespace}/stays", str(gone.address), 80, "TCP", wait=0.5) is None
