@@ -19,7 +19,7 @@ from operators.devcluster.versions import GO_MIN, REPO, TOOLCHAIN, Toolchain, to
 __all__ = ["BuildError", "build", "missing_binaries"]
 
 MIN_FREE_BYTES = 8 * 1024**3  # module cache + build cache + binaries of a cold build, with margin
-KUBE_PROGRAMS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")
+KUBE_PROGRAMS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy", "kubectl")
 
 
 class BuildError(RuntimeError):
@@ -76,7 +76,7 @@ def _steps(tc: Toolchain, out: Path) -> list[Step]:
         ),
         Step(
             "kube",
-            f"Kubernetes {tc.kubernetes} (apiserver, controller-manager, scheduler, kubectl)",
+            f"Kubernetes {tc.kubernetes} (apiserver, controller-manager, scheduler, kube-proxy, kubectl)",
             (*build, f"-ldflags={kube_ldflags}", "-o", str(out / "kube"), "."),
             REPO / "toolchain" / "kube",
         ),

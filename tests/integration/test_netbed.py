@@ -19,7 +19,7 @@ from operators.devcluster.net.bed import TestBed
 from operators.devcluster.net.netns import existing
 from operators.devcluster.net.serve import bed_for
 from operators.runtime.client import KubeClient
-from tests.integration.kubehelpers import eventually, list_pods
+from tests.integration.kubehelpers import eventually, list_pods, set_pod_ready
 
 pytestmark = [pytest.mark.cluster]
 
@@ -86,3 +86,53 @@ async def test_pods_that_go_lose_their_namespace(kube: KubeClient, namespace: st
 
     await eventually(removed, within=60, what="the deleted pod's namespace removed")
     assert await bed.probe(f"{namespace}/stays", str(gone.address), 80, "TCP", wait=0.5) is None
+
+
+async def service_answers(bed: TestBed, client: str, address: str, port: int, tries: int = 20) -> list[str | None]:
+    """The names of the pods answering `tries` new connections from `client` to `address:port`."""
+    return [await bed.probe(client, address, port, "TCP") for _ in range(tries)]
+
+
+@pytest.mark.usefixtures("operator")
+@pytest.mark.skipif(
+    shutil.which("nft") is None, reason="kube-proxy's nftables mode needs `nft` (apt-get install nftables)"
+)
+async def test_a_miniservice_clusterip_reaches_ready_endpoints_only(
+    kube: KubeClient, namespace: str, bed: TestBed
+) -> None:
+    """kube-proxy (nftables, in each node's namespace) routes a MiniService's ClusterIP from its Mini
+    EndpointSlices: the answers come from the ready endpoints, and a pod gone NotReady gets no new connection."""
+    servers = ["web-0", "web-1", "web-2"]
+    for name in servers:
+        body = pod(name, [{"containerPort": 8080}])
+        body["metadata"]["labels"] = {"app": "web"}
+        await kube.create(f"/api/v1/namespaces/{namespace}/pods", body)
+    await kube.create(f"/api/v1/namespaces/{namespace}/pods", pod("client", []))
+    spec = {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]}
+    await kube.create(
+        f"/apis/minik8s.dev/v1/namespaces/{namespace}/miniservices",
+        {"apiVersion": "minik8s.dev/v1", "kind": "MiniService", "metadata": {"name": "web"}, "spec": spec},
+    )
+    await bed.wait_for({f"{namespace}/{name}" for name in [*servers, "client"]})
+
+    async def cluster_ip() -> str | None:
+        status = (await kube.get(f"/apis/minik8s.dev/v1/namespaces/{namespace}/miniservices/web")).get("status") or {}
+        return status.get("clusterIP") if (status.get("endpoints") or {}).get("ready") == 3 else None
+
+    address = await eventually(cluster_ip, within=60, what="the MiniService with 3 ready endpoints")
+    client = f"{namespace}/client"
+
+    async def all_answer() -> bool:
+        return set(await service_answers(bed, client, address, 80)) == set(servers)
+
+    await eventually(all_answer, within=60, what="kube-proxy routing the ClusterIP to all three pods")
+
+    await set_pod_ready(kube, namespace, "web-0", False)
+
+    async def web0_left() -> bool:
+        answers = await service_answers(bed, client, address, 80)
+        return None not in answers and "web-0" not in answers
+
+    await eventually(web0_left, within=60, what="web-0 out of the Service's rotation")
+    answers = await service_answers(bed, client, address, 80, tries=30)
+    assert set(answers) <= {"web-1", "web-2"} and None not in answers, answers

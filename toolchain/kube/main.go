@@ -1,7 +1,7 @@
-// Command kube is one multicall binary for the Kubernetes v1.35 control plane and kubectl.
+// Command kube is one multicall binary for the Kubernetes v1.35 control plane, kube-proxy and kubectl.
 //
 // It dispatches on the name it was invoked as (a symlink: kube-apiserver, kube-controller-manager,
-// kube-scheduler, kubectl), so the packages the four programs share are compiled once. The blank
+// kube-scheduler, kube-proxy, kubectl), so the packages the five programs share are compiled once. The blank
 // imports are copied from the upstream cmd/* mains.
 package main
 
@@ -20,6 +20,7 @@ import (
 	kubectlutil "k8s.io/kubectl/pkg/cmd/util"
 	apiserver "k8s.io/kubernetes/cmd/kube-apiserver/app"
 	controllermanager "k8s.io/kubernetes/cmd/kube-controller-manager/app"
+	proxy "k8s.io/kubernetes/cmd/kube-proxy/app"
 	scheduler "k8s.io/kubernetes/cmd/kube-scheduler/app"
 )
 
@@ -36,12 +37,14 @@ func main() {
 		os.Exit(cli.Run(controllermanager.NewControllerManagerCommand()))
 	case "kube-scheduler":
 		os.Exit(cli.Run(scheduler.NewSchedulerCommand()))
+	case "kube-proxy":
+		os.Exit(cli.Run(proxy.NewProxyCommand()))
 	case "kubectl":
 		if err := cli.RunNoErrOutput(kubectl.NewDefaultKubectlCommand()); err != nil {
 			kubectlutil.CheckErr(err)
 		}
 	default:
-		fmt.Fprintf(os.Stderr, "kube: unknown program %q (want kube-apiserver, kube-controller-manager, kube-scheduler or kubectl)\n", name)
+		fmt.Fprintf(os.Stderr, "kube: unknown program %q (want kube-apiserver, kube-controller-manager, kube-scheduler, kube-proxy or kubectl)\n", name)
 		os.Exit(2)
 	}
 }

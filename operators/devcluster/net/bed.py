@@ -20,6 +20,7 @@ from typing import Any, cast
 
 from operators.devcluster.net import netns
 from operators.devcluster.net.plan import UNDERLAY, NodeNet, PodNet, node_nets, pod_nets
+from operators.devcluster.net.proxy import KubeProxy
 from operators.devcluster.net.sockets import listening_socket, probe
 
 __all__ = ["TestBed", "remove_recorded"]
@@ -47,10 +48,19 @@ class TestBed:
 
     __test__ = False  # not a pytest test class, despite its name
 
-    def __init__(self, kubectl: Callable[..., list[str]], state_file: Path) -> None:
-        """`kubectl(*args)` is the argv of the cluster's kubectl with those arguments."""
+    def __init__(
+        self,
+        kubectl: Callable[..., list[str]],
+        state_file: Path,
+        *,
+        kube_proxy: tuple[Path, Path] | None = None,
+    ) -> None:
+        """`kubectl(*args)` is the argv of the cluster's kubectl with those arguments; `kube_proxy`, the
+        kube-proxy binary and the kubeconfig it uses, runs one kube-proxy in each node's namespace."""
         self.kubectl = kubectl
         self.state_file = state_file
+        self.kube_proxy = kube_proxy
+        self.proxies: list[KubeProxy] = []
         self.nodes: dict[str, NodeNet] = {}
         self.pods: dict[str, PodNet] = {}  # by uid
         self._servers: dict[str, list[asyncio.AbstractServer | asyncio.BaseTransport]] = {}
@@ -78,6 +88,13 @@ class TestBed:
             self._record(node.netns)
             netns.add_node(node)
         netns.routes_between(list(self.nodes.values()))
+        if self.kube_proxy is not None:
+            binary, kubeconfig = self.kube_proxy
+            for node in self.nodes.values():
+                netns.bridged_traffic_through_netfilter(node)  # Services between pods of one node, too
+                proxy = KubeProxy(node, binary, kubeconfig, self.state_file.parent / f"kube-proxy-{node.name}.log")
+                await proxy.start()
+                self.proxies.append(proxy)
         self._watch = asyncio.create_task(self._follow(), name="testbed-pods")
 
     async def stop(self) -> None:
@@ -85,6 +102,9 @@ class TestBed:
         if self._watch is not None:
             self._watch.cancel()
             await asyncio.gather(self._watch, return_exceptions=True)
+        for proxy in self.proxies:
+            await proxy.stop()
+        self.proxies.clear()
         for uid in list(self._servers):
             self._close(uid)
         remove_recorded(self.state_file)

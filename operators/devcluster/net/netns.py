@@ -9,7 +9,16 @@ from collections.abc import Sequence
 
 from operators.devcluster.net.plan import PREFIX, UNDERLAY, NodeNet, PodNet
 
-__all__ = ["NetError", "add_node", "add_pod", "existing", "remove", "require_support", "routes_between"]
+__all__ = [
+    "NetError",
+    "add_node",
+    "add_pod",
+    "bridged_traffic_through_netfilter",
+    "existing",
+    "remove",
+    "require_support",
+    "routes_between",
+]
 
 
 class NetError(RuntimeError):
@@ -68,6 +77,12 @@ def add_node(node: NodeNet) -> None:
     _ip("addr", "add", f"{node.gateway}/{node.pod_cidr.prefixlen}", "dev", "cbr0", netns=ns)
     _ip("link", "set", "cbr0", "up", netns=ns)
     _sysctl(ns, "net.ipv4.ip_forward", "1")
+
+
+def bridged_traffic_through_netfilter(node: NodeNet) -> None:
+    """Packets bridged between two pods of the node pass its IPv4 netfilter hooks (br_netfilter), as on a
+    real node: a Service's reply from a pod on the same bridge must meet the conntrack entry that DNATed it."""
+    _sysctl(node.netns, "net.bridge.bridge-nf-call-iptables", "1")
 
 
 def routes_between(nodes: Sequence[NodeNet]) -> None:

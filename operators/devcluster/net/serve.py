@@ -18,11 +18,13 @@ from operators.devcluster.net.netns import NetError, existing, require_support
 __all__ = ["bed_for", "net_down", "net_status", "net_up"]
 
 
-def bed_for(cluster: Cluster, state_file: Path | None = None) -> TestBed:
+def bed_for(cluster: Cluster, state_file: Path | None = None, *, kube_proxy: bool = True) -> TestBed:
     """A test bed for `cluster`, its record kept in `state_file` (by default the one `net up` uses, in the
-    cluster's state directory; tests pass their own, so that they never remove a running bed's namespaces)."""
+    cluster's state directory; tests pass their own, so that they never remove a running bed's namespaces),
+    with kube-proxy in every node's namespace unless `kube_proxy` is False."""
     kubectl = [str(cluster.bin / "kubectl"), f"--kubeconfig={cluster.layout.kubeconfig}"]
-    return TestBed(lambda *args: [*kubectl, *args], state_file or _state_file(cluster))
+    proxy = (cluster.bin / "kube-proxy", cluster.layout.kubeconfig) if kube_proxy else None
+    return TestBed(lambda *args: [*kubectl, *args], state_file or _state_file(cluster), kube_proxy=proxy)
 
 
 def _state_file(cluster: Cluster) -> Path:
