@@ -82,9 +82,15 @@ class Cluster:
         """Start everything, or say it is already up. A change of `builtin_controllers` restarts only KCM.
 
         On a partly running cluster it starts only the components that are missing and keeps etcd's data;
-        only a state it cannot resume (another toolchain, etcd's data or the credentials gone) is replaced.
+        only a state it cannot resume (another toolchain, etcd's data or the credentials gone) is replaced,
+        and a cluster running from another toolchain is stopped and started afresh from this one.
         """
         state = State.load(self.layout.state_file)
+        if state is not None and self._all_running(state) and state.toolchain != TOOLCHAIN.key:
+            # A component restarted later would have to come from the old toolchain's binaries: start afresh.
+            self.echo("cluster: running with another toolchain; stopping it and starting afresh with this one")
+            self.down()
+            state = None
         if state is not None and self._all_running(state):
             if state.builtin_controllers != builtin_controllers:
                 self._restart_controller_manager(state, builtin_controllers)

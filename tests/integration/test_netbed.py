@@ -136,3 +136,35 @@ async def test_a_miniservice_clusterip_reaches_ready_endpoints_only(
     await eventually(web0_left, within=60, what="web-0 out of the Service's rotation")
     answers = await service_answers(bed, client, address, 80, tries=30)
     assert set(answers) <= {"web-1", "web-2"} and None not in answers, answers
+
+
+@pytest.mark.usefixtures("operator")
+@pytest.mark.skipif(
+    shutil.which("nft") is None, reason="kube-proxy's nftables mode needs `nft` (apt-get install nftables)"
+)
+async def test_a_miniservice_nodeport_is_open_on_every_node(kube: KubeClient, namespace: str, bed: TestBed) -> None:
+    """SV-02 with packets: a NodePort MiniService's port answers on every node's address, from a pod."""
+    body = pod("web", [{"containerPort": 8080}])
+    body["metadata"]["labels"] = {"app": "web"}
+    await kube.create(f"/api/v1/namespaces/{namespace}/pods", body)
+    await kube.create(f"/api/v1/namespaces/{namespace}/pods", pod("client", []))
+    spec = {"type": "NodePort", "selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]}
+    await kube.create(
+        f"/apis/minik8s.dev/v1/namespaces/{namespace}/miniservices",
+        {"apiVersion": "minik8s.dev/v1", "kind": "MiniService", "metadata": {"name": "web"}, "spec": spec},
+    )
+    await bed.wait_for({f"{namespace}/web", f"{namespace}/client"})
+
+    async def node_port() -> int | None:
+        svc = await kube.get(f"/api/v1/namespaces/{namespace}/services/web")
+        mini = await kube.get(f"/apis/minik8s.dev/v1/namespaces/{namespace}/miniservices/web")
+        ready = ((mini.get("status") or {}).get("endpoints") or {}).get("ready") == 1
+        return int(svc["spec"]["ports"][0]["nodePort"]) if ready else None
+
+    port = await eventually(node_port, within=60, what="the NodePort and its ready endpoint")
+    for node in bed.nodes.values():
+
+        async def answered(address: str = str(node.address)) -> bool:
+            return await bed.probe(f"{namespace}/client", address, port, "TCP") == "web"
+
+        await eventually(answered, within=60, what=f"the NodePort {port} answering on {node.name}")
