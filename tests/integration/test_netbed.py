@@ -6,6 +6,7 @@ reason in pytest's summary (`make test` prints it with -rs), never silently.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator
@@ -14,10 +15,12 @@ from typing import Any
 
 import pytest
 
+from operators.agent.ruleset import compile_ruleset
 from operators.devcluster.cluster import Cluster
 from operators.devcluster.net.bed import TestBed
 from operators.devcluster.net.netns import existing
 from operators.devcluster.net.serve import bed_for
+from operators.networkpolicy import parse_objects
 from operators.runtime.client import KubeClient
 from tests.integration.kubehelpers import eventually, list_pods, set_pod_ready
 
@@ -168,3 +171,62 @@ async def test_a_miniservice_nodeport_is_open_on_every_node(kube: KubeClient, na
             return await bed.probe(f"{namespace}/client", address, port, "TCP") == "web"
 
         await eventually(answered, within=60, what=f"the NodePort {port} answering on {node.name}")
+
+
+async def compile_and_apply(kube: KubeClient, bed: TestBed) -> int:
+    """What the policy agent will do, done by the test: the cluster's pods, namespaces and policies
+    compiled for each node (operators/agent/ruleset.py) and loaded into its namespace with `nft -f`."""
+    namespaces = (await kube.get("/api/v1/namespaces"))["items"]
+    pods = [p for p in (await kube.get("/api/v1/pods"))["items"] if (p.get("status") or {}).get("podIP")]
+    policies = (await kube.get("/apis/networking.k8s.io/v1/networkpolicies"))["items"]
+    for obj, kind in [
+        *((n, "Namespace") for n in namespaces),
+        *((p, "Pod") for p in pods),
+        *((p, "NetworkPolicy") for p in policies),
+    ]:
+        obj["kind"] = kind
+    snapshot = parse_objects([*namespaces, *pods, *policies])
+    elements = 0
+    for node in bed.nodes.values():
+        ruleset = compile_ruleset(snapshot, node.name, [str(node.address), str(node.gateway)])
+        process = await asyncio.create_subprocess_exec(
+            *("ip", "netns", "exec", node.netns, "nft", "-f", "-"),
+            stdin=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _, err = await process.communicate(ruleset.text.encode())
+        assert process.returncode == 0, f"nft refused the ruleset of {node.name}: {err.decode()}\n{ruleset.text}"
+        elements += ruleset.elements
+    return elements
+
+
+@pytest.mark.skipif(
+    shutil.which("nft") is None, reason="the compiled policies are loaded with `nft` (apt-get install nftables)"
+)
+async def test_compiled_policies_are_enforced_with_real_packets(kube: KubeClient, namespace: str, bed: TestBed) -> None:
+    """NP-03, NP-04, NP-10 with packets: a policy admitting one client on one port; the other client, and
+    the other port, are refused; the replies of admitted connections pass (conntrack)."""
+    ports = [{"containerPort": 80}, {"containerPort": 81}]
+    for name, role in (("server", "server"), ("friend", "friend"), ("stranger", "stranger")):
+        body = pod(name, ports)
+        body["metadata"]["labels"] = {"role": role}
+        await kube.create(f"/api/v1/namespaces/{namespace}/pods", body)
+    spec = {
+        "podSelector": {"matchLabels": {"role": "server"}},
+        "ingress": [{"from": [{"podSelector": {"matchLabels": {"role": "friend"}}}], "ports": [{"port": 80}]}],
+    }
+    await kube.create(
+        f"/apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies",
+        {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "friends"}, "spec": spec},
+    )
+    await bed.wait_for({f"{namespace}/{name}" for name in ("server", "friend", "stranger")})
+    server = str(bed.pod(f"{namespace}/server").address)
+    assert await bed.probe(f"{namespace}/stranger", server, 80) == "server", "no policy loaded yet: open"
+
+    assert await compile_and_apply(kube, bed) >= 1
+    assert await bed.probe(f"{namespace}/friend", server, 80) == "server"
+    assert await bed.probe(f"{namespace}/friend", server, 81, wait=0.5) is None, "port 81 is not admitted"
+    assert await bed.probe(f"{namespace}/stranger", server, 80, wait=0.5) is None, "not a friend"
+    assert await bed.probe(f"{namespace}/server", str(bed.pod(f"{namespace}/stranger").address), 80) == "stranger", (
+        "the server itself is not isolated for egress"
+    )

@@ -1,0 +1,1 @@
+"""The policy agent: MiniNetworkPolicies (and NetworkPolicies) enforced with nftables on one node."""

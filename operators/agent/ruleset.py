@@ -1,0 +1,234 @@
+"""Policies compiled into one node's nftables table (the "compiled" design of the policy agent): pure.
+
+Every decision is the NetworkPolicy semantics of the engine's model (operators/networkpolicy: NP-01..NP-13):
+which pods a policy isolates, which peers and ports each rule admits, named ports resolved on the pod that
+declares them. The result is the text of one table, `inet mini-netpol`, for `nft -f`: the table is deleted
+and re-created in the same transaction, so an update is atomic.
+
+    set ingress_isolated / egress_isolated   the node's pods some policy isolates (NP-03)
+    set ingress_allowed  {dst . src . protocol . port}, egress_allowed {src . dst . protocol . port}
+                         with intervals: a peer may be a CIDR (ipBlock minus its excepts, NP-08), a port a
+                         range (endPort, or every port of a rule without ports, NP-10)
+    chain forward        replies of allowed connections pass (conntrack); an isolated source must match an
+                         egress element, an isolated destination an ingress element or come from the node
+                         itself (NP-12); everything else is left alone
+
+IPv4 only, as the test bed; SCTP is not compiled (this kernel has no SCTP).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from operators.kube.objects import Pod
+from operators.kube.selectors import Everything
+from operators.networkpolicy.model import Direction, Peer, Policy, PolicyPort, Rule, Snapshot
+
+__all__ = ["TABLE", "Element", "Ruleset", "compile_ruleset"]
+
+TABLE = "mini-netpol"
+_PROTOCOLS = {"TCP": "tcp", "UDP": "udp"}
+_EVERYWHERE = ipaddress.IPv4Network("0.0.0.0/0")
+
+# (local pod, peer network, protocol, first port, last port)
+Element = tuple[ipaddress.IPv4Address, ipaddress.IPv4Network, str, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Ruleset:
+    """One node's compiled table: its text for `nft -f`, and what it holds."""
+
+    text: str
+    ingress_isolated: frozenset[ipaddress.IPv4Address]
+    egress_isolated: frozenset[ipaddress.IPv4Address]
+    ingress_allowed: frozenset[Element]
+    egress_allowed: frozenset[Element]
+
+    @property
+    def elements(self) -> int:
+        return len(self.ingress_allowed) + len(self.egress_allowed)
+
+
+def compile_ruleset(snapshot: Snapshot, node: str, node_addresses: Sequence[str]) -> Ruleset:
+    """The table for the pods of `node`, from every namespace, pod and policy of the cluster."""
+    labels = {ns.name: ns.selector_labels for ns in snapshot.namespaces}
+    local = [pod for pod in snapshot.pods if pod.node_name == node and _ipv4(pod) is not None]
+    isolated: dict[Direction, set[ipaddress.IPv4Address]] = {Direction.INGRESS: set(), Direction.EGRESS: set()}
+    allowed: dict[Direction, set[Element]] = {Direction.INGRESS: set(), Direction.EGRESS: set()}
+    for direction in (Direction.INGRESS, Direction.EGRESS):
+        for pod in local:
+            address = _ipv4(pod)
+            assert address is not None
+            policies = [p for p in snapshot.policies if _isolates(p, pod, direction)]
+            if not policies:
+                continue  # NP-03: not isolated in this direction, everything passes
+            isolated[direction].add(address)
+            for policy in policies:
+                for rule in policy.rules(direction):
+                    allowed[direction] |= _elements(rule, pod, address, policy, direction, snapshot, labels)
+    text = _render(node_addresses, isolated, allowed)
+    return Ruleset(
+        text,
+        frozenset(isolated[Direction.INGRESS]),
+        frozenset(isolated[Direction.EGRESS]),
+        frozenset(allowed[Direction.INGRESS]),
+        frozenset(allowed[Direction.EGRESS]),
+    )
+
+
+def _isolates(policy: Policy, pod: Pod, direction: Direction) -> bool:
+    """NP-01, NP-02: a policy of the pod's namespace selecting it, with this policy type."""
+    return (
+        direction in policy.policy_types
+        and policy.namespace == pod.namespace
+        and policy.pod_selector.matches(pod.labels)
+    )
+
+
+def _elements(
+    rule: Rule,
+    pod: Pod,
+    address: ipaddress.IPv4Address,
+    policy: Policy,
+    direction: Direction,
+    snapshot: Snapshot,
+    labels: Mapping[str, Mapping[str, str]],
+) -> set[Element]:
+    """What one rule admits for one local pod: every (peer network, protocol, port range) it matches."""
+    out: set[Element] = set()
+    peers = _peer_networks(rule, policy, snapshot, labels)  # (network, the pod behind it or None)
+    for port in rule.ports or (PolicyPort("TCP"), PolicyPort("UDP")):  # NP-07: no ports, every port
+        protocol = _PROTOCOLS.get(port.protocol)
+        if protocol is None:
+            continue  # SCTP: no kernel support here
+        for network, peer_pod in peers:
+            for first, last in _port_ranges(port, pod if direction is Direction.INGRESS else peer_pod):
+                out.add((address, network, protocol, first, last))
+    return out
+
+
+def _peer_networks(
+    rule: Rule, policy: Policy, snapshot: Snapshot, labels: Mapping[str, Mapping[str, str]]
+) -> list[tuple[ipaddress.IPv4Network, Pod | None]]:
+    """The rule's peers as networks: pods' addresses (/32, with the pod, for named ports), ipBlocks
+    minus their excepts (NP-08), or everywhere for a rule without peers (NP-07)."""
+    if not rule.peers:
+        return [(_EVERYWHERE, None)]
+    found: list[tuple[ipaddress.IPv4Network, Pod | None]] = []
+    for peer in rule.peers:
+        if peer.ip_block is not None:
+            found += [(network, None) for network in _ip_block_networks(peer)]
+            continue
+        for pod in _peer_pods(peer, policy, snapshot, labels):
+            if (address := _ipv4(pod)) is not None:
+                found.append((ipaddress.IPv4Network(address), pod))
+    return found
+
+
+def _peer_pods(
+    peer: Peer, policy: Policy, snapshot: Snapshot, labels: Mapping[str, Mapping[str, str]]
+) -> Iterable[Pod]:
+    """NP-04..NP-06: podSelector in the policy's namespace, namespaceSelector, or both AND-ed."""
+    pod_selector = peer.pod_selector or Everything
+    for pod in snapshot.pods:
+        if peer.namespace_selector is None:
+            in_scope = pod.namespace == policy.namespace
+        else:
+            namespace_labels = labels.get(pod.namespace)
+            in_scope = namespace_labels is not None and peer.namespace_selector.matches(namespace_labels)
+        if in_scope and pod_selector.matches(pod.labels):
+            yield pod
+
+
+def _ip_block_networks(peer: Peer) -> list[ipaddress.IPv4Network]:
+    """The ipBlock's CIDR with its excepts cut out (NP-08), as the networks that remain."""
+    assert peer.ip_block is not None
+    cidr = peer.ip_block.cidr
+    if not isinstance(cidr, ipaddress.IPv4Network):
+        return []
+    remaining = [cidr]
+    for excluded in peer.ip_block.excepts:
+        if not isinstance(excluded, ipaddress.IPv4Network):
+            continue
+        next_remaining: list[ipaddress.IPv4Network] = []
+        for network in remaining:
+            if excluded.subnet_of(network):
+                next_remaining += list(network.address_exclude(excluded))
+            elif not network.subnet_of(excluded):
+                next_remaining.append(network)
+        remaining = next_remaining
+    return sorted(remaining)
+
+
+def _port_ranges(port: PolicyPort, owner: Pod | None) -> list[tuple[int, int]]:
+    """A port entry as ranges: a number (to endPort), every port, or a named port resolved on `owner`, the
+    pod that declares it (NP-11); a named port nobody here declares admits nothing."""
+    if port.port is None:
+        return [(0, 65535)]
+    if isinstance(port.port, int):
+        return [(port.port, port.end_port if port.end_port is not None else port.port)]
+    if owner is None:
+        return []
+    return sorted(
+        {
+            (p.container_port, p.container_port)
+            for p in (*owner.ports, *owner.sidecar_ports)
+            if p.name == port.port and p.protocol == port.protocol
+        }
+    )
+
+
+def _ipv4(pod: Pod) -> ipaddress.IPv4Address | None:
+    for ip in pod.pod_ips:
+        address = ipaddress.ip_address(ip)
+        if isinstance(address, ipaddress.IPv4Address):
+            return address
+    return None
+
+
+def _render(
+    node_addresses: Sequence[str],
+    isolated: dict[Direction, set[ipaddress.IPv4Address]],
+    allowed: dict[Direction, set[Element]],
+) -> str:
+    def elements(values: Iterable[str]) -> str:
+        listed = sorted(values)
+        return f"elements = {{ {', '.join(listed)} }}" if listed else ""
+
+    def element(item: Element) -> str:
+        local, network, protocol, first, last = item
+        peer = str(network.network_address) if network.prefixlen == 32 else str(network)
+        ports = str(first) if first == last else f"{first}-{last}"
+        return f"{local} . {peer} . {protocol} . {ports}"
+
+    lines = [
+        f"table inet {TABLE}",
+        f"delete table inet {TABLE}",
+        f"table inet {TABLE} {{",
+        f"  set node_addresses {{ type ipv4_addr; {elements(node_addresses)} }}",
+        f"  set ingress_isolated {{ type ipv4_addr; {elements(map(str, isolated[Direction.INGRESS]))} }}",
+        f"  set egress_isolated {{ type ipv4_addr; {elements(map(str, isolated[Direction.EGRESS]))} }}",
+        "  set ingress_allowed { type ipv4_addr . ipv4_addr . inet_proto . inet_service; flags interval; "
+        f"{elements(map(element, allowed[Direction.INGRESS]))} }}",
+        "  set egress_allowed { type ipv4_addr . ipv4_addr . inet_proto . inet_service; flags interval; "
+        f"{elements(map(element, allowed[Direction.EGRESS]))} }}",
+        "  chain ingress_check {",
+        "    ip daddr . ip saddr . meta l4proto . th dport @ingress_allowed return",
+        "    ip saddr @node_addresses return",
+        "    drop",
+        "  }",
+        "  chain egress_check {",
+        "    ip saddr . ip daddr . meta l4proto . th dport @egress_allowed return",
+        "    drop",
+        "  }",
+        "  chain forward {",
+        "    type filter hook forward priority filter - 5; policy accept;",
+        "    ct state established,related accept",
+        "    ip saddr @egress_isolated jump egress_check",
+        "    ip daddr @ingress_isolated jump ingress_check",
+        "  }",
+        "}",
+    ]
+    return "\n".join(lines) + "\n"

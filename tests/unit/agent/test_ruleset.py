@@ -1,0 +1,139 @@
+"""The policy agent's compiled table (operators/agent/ruleset.py): what each NP rule admits, per node."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from operators.agent.ruleset import compile_ruleset
+from operators.networkpolicy import parse_objects
+
+NODE = "node-a"
+
+
+def ns(name: str, **labels: str) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
+
+
+def pod(
+    namespace: str, name: str, ip: str, node: str = NODE, ports: list[dict[str, Any]] | None = None, **labels: str
+) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"namespace": namespace, "name": name, "labels": labels},
+        "spec": {"nodeName": node, "containers": [{"name": "c", "ports": ports or []}]},
+        "status": {"podIP": ip},
+    }
+
+
+def policy(namespace: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"namespace": namespace, "name": name},
+        "spec": spec,
+    }
+
+
+def compiled(*objects: dict[str, Any]) -> Any:
+    return compile_ruleset(parse_objects(list(objects)), NODE, ["172.30.0.10"])
+
+
+def ip(text: str) -> ipaddress.IPv4Address:
+    return ipaddress.IPv4Address(text)
+
+
+def net(text: str) -> ipaddress.IPv4Network:
+    return ipaddress.IPv4Network(text)
+
+
+def test_default_deny_isolates_the_local_pods_and_admits_nothing() -> None:
+    """NP-03, NP-07: podSelector {} with no ingress rules isolates every pod of the namespace on this node."""
+    rules = compiled(
+        ns("x"),
+        pod("x", "a", "10.0.0.1", app="a"),
+        pod("x", "far", "10.0.1.1", node="node-b"),
+        policy("x", "deny", {"podSelector": {}, "policyTypes": ["Ingress"]}),
+    )
+    assert rules.ingress_isolated == {ip("10.0.0.1")}, "the pod of the other node is its own agent's"
+    assert rules.ingress_allowed == frozenset() and rules.egress_isolated == frozenset()
+    assert "delete table inet mini-netpol" in rules.text and "172.30.0.10" in rules.text
+
+
+def test_pod_and_namespace_selectors_become_pod_addresses_on_the_rule_ports() -> None:
+    """NP-04..NP-06, NP-10: peers selected across namespaces, one element per peer address and port range."""
+    rules = compiled(
+        ns("x"),
+        ns("y", team="blue"),
+        pod("x", "server", "10.0.0.1", app="server"),
+        pod("x", "client", "10.0.0.2", app="client"),
+        pod("y", "other", "10.0.1.2", node="node-b", app="client"),
+        policy(
+            "x",
+            "allow",
+            {
+                "podSelector": {"matchLabels": {"app": "server"}},
+                "ingress": [
+                    {
+                        "from": [
+                            {"podSelector": {"matchLabels": {"app": "client"}}},
+                            {"namespaceSelector": {"matchLabels": {"team": "blue"}}},
+                        ],
+                        "ports": [{"port": 80}, {"protocol": "UDP", "port": 5000, "endPort": 5010}],
+                    }
+                ],
+            },
+        ),
+    )
+    server = ip("10.0.0.1")
+    assert rules.ingress_allowed == {
+        (server, net("10.0.0.2/32"), "tcp", 80, 80),
+        (server, net("10.0.1.2/32"), "tcp", 80, 80),
+        (server, net("10.0.0.2/32"), "udp", 5000, 5010),
+        (server, net("10.0.1.2/32"), "udp", 5000, 5010),
+    }
+
+
+def test_ip_block_excepts_are_cut_out_and_a_rule_without_ports_admits_every_port() -> None:
+    """NP-08 (cidr minus except), NP-07 (no ports: all TCP and UDP ports)."""
+    rules = compiled(
+        ns("x"),
+        pod("x", "a", "10.0.0.1", app="a"),
+        policy(
+            "x",
+            "block",
+            {
+                "podSelector": {},
+                "ingress": [{"from": [{"ipBlock": {"cidr": "192.168.0.0/24", "except": ["192.168.0.0/25"]}}]}],
+            },
+        ),
+    )
+    assert rules.ingress_allowed == {
+        (ip("10.0.0.1"), net("192.168.0.128/25"), "tcp", 0, 65535),
+        (ip("10.0.0.1"), net("192.168.0.128/25"), "udp", 0, 65535),
+    }
+
+
+def test_named_ports_resolve_on_the_pod_that_declares_them() -> None:
+    """NP-11: an ingress named port on the local destination; an egress one on each destination pod."""
+    http = [{"name": "http", "containerPort": 8080}]
+    web = [{"name": "http", "containerPort": 9090}]
+    rules = compiled(
+        ns("x"),
+        pod("x", "a", "10.0.0.1", ports=http, app="a"),
+        pod("x", "web", "10.0.1.5", node="node-b", ports=web, app="web"),
+        pod("x", "plain", "10.0.1.6", node="node-b", app="web"),
+        policy("x", "in", {"podSelector": {"matchLabels": {"app": "a"}}, "ingress": [{"ports": [{"port": "http"}]}]}),
+        policy(
+            "x",
+            "out",
+            {
+                "podSelector": {"matchLabels": {"app": "a"}},
+                "policyTypes": ["Egress"],
+                "egress": [{"to": [{"podSelector": {"matchLabels": {"app": "web"}}}], "ports": [{"port": "http"}]}],
+            },
+        ),
+    )
+    assert rules.ingress_allowed == {(ip("10.0.0.1"), net("0.0.0.0/0"), "tcp", 8080, 8080)}
+    assert rules.egress_allowed == {(ip("10.0.0.1"), net("10.0.1.5/32"), "tcp", 9090, 9090)}, "plain declares no http"
