@@ -64,7 +64,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     election.add_argument("--leader-elect-resource-name", default="mini-operators", metavar="NAME")
     election.add_argument("--leader-elect-resource-namespace", default="kube-system", metavar="NAMESPACE")
     run.add_argument("-v", "--verbose", action="store_true", help="debug logging, including Kopf's")
+    agent = commands.add_parser("agent", help="the policy agent of one node: enforce the policies with nftables")
+    agent.add_argument("--node", required=True, help="the node whose pods this agent enforces for")
+    agent.add_argument("--native-policies", action="store_true", help="enforce networking/v1 NetworkPolicies too")
+    agent.add_argument("--kubeconfig", help="path to the kubeconfig file (default: $KUBECONFIG, in-cluster)")
+    agent.add_argument("--netns", help="load the table in this network namespace (the test bed's node namespaces)")
+    agent.add_argument(
+        "--node-address", action="append", default=[], help="another address of the node itself (NP-12; repeatable)"
+    )
     args = parser.parse_args(argv)
+    if args.command == "agent":
+        from operators.agent.agent import run_agent  # imported late: `--help` stays fast
+
+        return run_agent(
+            args.node,
+            native=args.native_policies,
+            netns=args.netns,
+            extra_addresses=args.node_address,
+            kubeconfig=args.kubeconfig,
+        )
     if not 1 <= args.max_endpoints_per_slice <= 1000:
         parser.error("--max-endpoints-per-slice must be between 1 and 1000")
     if args.kube_api_burst and not args.kube_api_qps:

@@ -375,6 +375,7 @@ class Node:
     labels: Mapping[str, str] = field(default_factory=dict)
     ready: bool = False
     allocatable_cpu_millis: int = 0
+    addresses: tuple[str, ...] = ()  # its InternalIP and ExternalIP addresses (NP-12: the node itself)
 
     namespace = ""  # cluster-scoped: the informer files it under the empty namespace
 
@@ -390,6 +391,11 @@ class Node:
             resource_version=str(metadata.get("resourceVersion", "")),
             labels=dict(metadata.get("labels") or {}),
             ready=any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions),
+            addresses=tuple(
+                str(a.get("address"))
+                for a in (body.get("status") or {}).get("addresses") or ()
+                if a.get("type") in ("InternalIP", "ExternalIP") and a.get("address")
+            ),
             allocatable_cpu_millis=milli_value(allocatable.get("cpu")),
         )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -230,3 +231,61 @@ async def test_compiled_policies_are_enforced_with_real_packets(kube: KubeClient
     assert await bed.probe(f"{namespace}/server", str(bed.pod(f"{namespace}/stranger").address), 80) == "stranger", (
         "the server itself is not isolated for egress"
     )
+
+
+@pytest.fixture
+async def agents(cluster: Cluster, bed: TestBed) -> AsyncIterator[list[asyncio.subprocess.Process]]:
+    """`python -m operators agent` for every node of the bed, loading its table into the node's namespace."""
+    processes = []
+    for node in bed.nodes.values():
+        processes.append(
+            await asyncio.create_subprocess_exec(
+                *(sys.executable, "-m", "operators", "agent", "--node", node.name, "--netns", node.netns),
+                *("--node-address", str(node.gateway), f"--kubeconfig={cluster.layout.kubeconfig}"),
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
+            )
+        )
+    yield processes
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        await process.wait()
+
+
+@pytest.mark.skipif(
+    shutil.which("nft") is None, reason="the agent loads its table with `nft` (apt-get install nftables)"
+)
+async def test_the_agent_enforces_a_mininetworkpolicy_and_follows_its_changes(
+    kube: KubeClient, namespace: str, bed: TestBed, agents: list[asyncio.subprocess.Process]
+) -> None:
+    """The policy agent, one per node: a MiniNetworkPolicy admitting one client on port 80 is enforced with
+    real packets; deleting it opens the server again (NP-01..NP-04)."""
+    for name, role in (("server", "server"), ("friend", "friend"), ("stranger", "stranger")):
+        body = pod(name, [{"containerPort": 80}])
+        body["metadata"]["labels"] = {"role": role}
+        await kube.create(f"/api/v1/namespaces/{namespace}/pods", body)
+    await bed.wait_for({f"{namespace}/{name}" for name in ("server", "friend", "stranger")})
+    server = str(bed.pod(f"{namespace}/server").address)
+    spec = {
+        "podSelector": {"matchLabels": {"role": "server"}},
+        "ingress": [{"from": [{"podSelector": {"matchLabels": {"role": "friend"}}}], "ports": [{"port": 80}]}],
+    }
+    path = f"/apis/minik8s.dev/v1/namespaces/{namespace}/mininetworkpolicies"
+    await kube.create(
+        path, {"apiVersion": "minik8s.dev/v1", "kind": "MiniNetworkPolicy", "metadata": {"name": "p"}, "spec": spec}
+    )
+
+    async def stranger_refused() -> bool:
+        return await bed.probe(f"{namespace}/stranger", server, 80, wait=0.3) is None
+
+    await eventually(stranger_refused, within=30, what="the agent enforcing the policy")
+    assert await bed.probe(f"{namespace}/friend", server, 80) == "server"
+    assert all(process.returncode is None for process in agents), "the agents run"
+
+    await kube.delete(f"{path}/p")
+
+    async def stranger_admitted() -> bool:
+        return await bed.probe(f"{namespace}/stranger", server, 80, wait=0.3) == "server"
+
+    await eventually(stranger_admitted, within=30, what="the agent lifting the deleted policy")
