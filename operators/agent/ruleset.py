@@ -104,6 +104,15 @@ def _elements(
         if protocol is None:
             continue  # SCTP: no kernel support here
         for network, peer_pod in peers:
+            if direction is Direction.EGRESS and isinstance(port.port, str) and peer_pod is None:
+                # A named port towards addresses (no peers, or an ipBlock): it names a port of whichever pod
+                # in that range declares it (NP-11), each such pod on its own number.
+                for target in snapshot.pods:
+                    target_address = _ipv4(target)
+                    if target_address is not None and target_address in network:
+                        for first, last in _port_ranges(port, target):
+                            out.add((address, ipaddress.IPv4Network(target_address), protocol, first, last))
+                continue
             for first, last in _port_ranges(port, pod if direction is Direction.INGRESS else peer_pod):
                 out.add((address, network, protocol, first, last))
     return out

@@ -241,6 +241,7 @@ async def agents(cluster: Cluster, bed: TestBed) -> AsyncIterator[list[asyncio.s
         processes.append(
             await asyncio.create_subprocess_exec(
                 *(sys.executable, "-m", "operators", "agent", "--node", node.name, "--netns", node.netns),
+                "--native-policies",
                 *("--node-address", str(node.gateway), f"--kubeconfig={cluster.layout.kubeconfig}"),
                 stdout=asyncio.subprocess.DEVNULL,
                 stderr=asyncio.subprocess.DEVNULL,

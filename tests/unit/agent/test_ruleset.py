@@ -137,3 +137,16 @@ def test_named_ports_resolve_on_the_pod_that_declares_them() -> None:
     )
     assert rules.ingress_allowed == {(ip("10.0.0.1"), net("0.0.0.0/0"), "tcp", 8080, 8080)}
     assert rules.egress_allowed == {(ip("10.0.0.1"), net("10.0.1.5/32"), "tcp", 9090, 9090)}, "plain declares no http"
+
+
+def test_an_egress_named_port_to_everywhere_resolves_on_every_pod_that_declares_it() -> None:
+    """NP-11 with no peers (the e2e case "should allow egress access on one named port"): each declaring pod."""
+    http = [{"name": "http", "containerPort": 8080}]
+    rules = compiled(
+        ns("x"),
+        pod("x", "a", "10.0.0.1", app="a"),
+        pod("x", "web", "10.0.1.5", node="node-b", ports=http),
+        pod("x", "plain", "10.0.1.6", node="node-b"),
+        policy("x", "out", {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"ports": [{"port": "http"}]}]}),
+    )
+    assert rules.egress_allowed == {(ip("10.0.0.1"), net("10.0.1.5/32"), "tcp", 8080, 8080)}
