@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 __all__ = [
+    "ATOMIC",
     "GROUP",
     "VERSION",
     "CRDInfo",
@@ -53,6 +54,10 @@ class Rule:
 def cel(*rules: Rule) -> dict[str, Any]:
     """Schema extras attaching CEL rules to a node: `Field(json_schema_extra=cel(...))` or model_config."""
     return {"x-kubernetes-validations": [rule.to_dict() for rule in rules]}
+
+
+ATOMIC: dict[str, Any] = {"x-kubernetes-list-type": "atomic"}
+"""`+listType=atomic`: the list is replaced as a whole by server-side apply, as upstream declares it."""
 
 
 def list_map(*keys: str) -> dict[str, Any]:

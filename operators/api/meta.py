@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -26,6 +27,7 @@ __all__ = [
     "PERCENT_MESSAGE",
     "PERCENT_PATTERN",
     "PERCENT_UP_TO_100_PATTERN",
+    "PORT_NUMBER_VALID",
     "SELECTOR_IMMUTABLE",
     "SELECTOR_MATCHES_TEMPLATE",
     "SELECTOR_NOT_EMPTY",
@@ -46,7 +48,11 @@ __all__ = [
     "PodSpec",
     "PodTemplateMetadata",
     "PodTemplateSpec",
+    "PortNumber",
     "SelectorValue",
+    "iana_svc_name_problems",
+    "iana_svc_name_rules",
+    "port_number",
 ]
 
 
@@ -164,6 +170,55 @@ none of it. The same values are refused; only the wording differs ("should match
 
 IntOrString = Annotated[int | str, Field(json_schema_extra={"x-kubernetes-int-or-string": True})]
 """An integer or a string such as "25%" (intstr.IntOrString), for fields like maxSurge or targetPort."""
+
+# --- Ports: validation.IsValidPortNum and IsValidPortName (Services and NetworkPolicies) ---
+
+PORT_NUMBER_VALID = Rule(rule="self >= 1 && self <= 65535", message="must be between 1 and 65535, inclusive")
+"""On a port number: validation.IsValidPortNum."""
+
+
+def port_number(value: int) -> int:
+    """The pydantic check of a port number (PORT_NUMBER_VALID)."""
+    if not 1 <= value <= 65535:
+        raise ValueError(PORT_NUMBER_VALID.message)
+    return value
+
+
+PortNumber = Annotated[int, AfterValidator(port_number), Field(json_schema_extra=cel(PORT_NUMBER_VALID))]
+"""A port number, 1 to 65535 (validation.IsValidPortNum)."""
+
+# IsValidPortName (an IANA_SVC_NAME): each check as CEL, as Python, and upstream's message when it fails.
+_IANA_SVC_NAME_CHECKS: tuple[tuple[str, Callable[[str], bool], str], ...] = (
+    ("size(self) <= 15", lambda name: len(name) <= 15, "must be no more than 15 characters"),
+    (
+        "self.matches('^[-a-z0-9]+$')",
+        lambda name: re.fullmatch(r"[-a-z0-9]+", name) is not None,
+        "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)",
+    ),
+    (
+        "self.matches('[a-z]')",
+        lambda name: re.search(r"[a-z]", name) is not None,
+        "must contain at least one letter (a-z)",
+    ),
+    ("!self.contains('--')", lambda name: "--" not in name, "must not contain consecutive hyphens"),
+    (
+        "!self.startsWith('-') && !self.endsWith('-')",
+        lambda name: not name.startswith("-") and not name.endswith("-"),
+        "must not begin or end with a hyphen",
+    ),
+)
+
+
+def iana_svc_name_rules(exempt: str) -> tuple[Rule, ...]:
+    """IsValidPortName as CEL rules on an int-or-string, one per upstream message (a name breaking several
+    checks is refused with each message); `exempt` is the CEL condition of a value that is not checked."""
+    return tuple(Rule(rule=f"{exempt} || {check}", message=message) for check, _, message in _IANA_SVC_NAME_CHECKS)
+
+
+def iana_svc_name_problems(name: str) -> list[str]:
+    """IsValidPortName's messages for `name`, as the rules of `iana_svc_name_rules` report them."""
+    return [message for _, ok, message in _IANA_SVC_NAME_CHECKS if not ok(name)]
+
 
 # --- Counts and percentages: upstream's checks, in upstream's words ---
 #

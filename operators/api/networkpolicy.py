@@ -31,23 +31,27 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
-from operators.api.crdinfo import CRDInfo, PrinterColumn, Rule, cel, list_map
+from operators.api.crdinfo import ATOMIC, CRDInfo, PrinterColumn, Rule, cel, list_map
 from operators.api.meta import (
     AGE_COLUMN,
     LABEL_KEYS_VALID,
+    PORT_NUMBER_VALID,
     Condition,
     CustomResource,
     IntOrString,
     KubeModel,
     LabelSelector,
     LabelSelectorRequirement,
+    PortNumber,
     SelectorValue,
+    iana_svc_name_problems,
+    iana_svc_name_rules,
+    port_number,
 )
-from operators.api.service import PORT_NUMBER_VALID
 
 __all__ = [
     "CIDR_REQUIRED",
@@ -83,9 +87,6 @@ __all__ = [
     "PeerLabelSelector",
     "PeerLabelSelectorRequirement",
 ]
-
-ATOMIC: dict[str, Any] = {"x-kubernetes-list-type": "atomic"}
-"""`+listType=atomic`: the list is replaced as a whole by server-side apply, as upstream declares it."""
 
 # --- Bounds upstream does not have ---
 #
@@ -132,19 +133,7 @@ POLICY_PORT_NUMBER_VALID = Rule(
 """On a port, an int-or-string: a number is validation.IsValidPortNum's, 1 to 65535."""
 
 
-def _port_name_rule(rule: str, message: str) -> Rule:
-    return Rule(rule=f"type(self) != string || {rule}", message=message)
-
-
-POLICY_PORT_NAME_VALID = (
-    _port_name_rule("size(self) <= 15", "must be no more than 15 characters"),
-    _port_name_rule(
-        "self.matches('^[-a-z0-9]+$')", "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)"
-    ),
-    _port_name_rule("self.matches('[a-z]')", "must contain at least one letter (a-z)"),
-    _port_name_rule("!self.contains('--')", "must not contain consecutive hyphens"),
-    _port_name_rule("!self.startsWith('-') && !self.endsWith('-')", "must not begin or end with a hyphen"),
-)
+POLICY_PORT_NAME_VALID = iana_svc_name_rules("type(self) != string")
 """On a port, an int-or-string: a name is validation.IsValidPortName's (an IANA_SVC_NAME, NP-11), one rule per
 upstream message, so that a name breaking several checks is refused with each of upstream's messages. Unlike a
 Service's targetPort (service.IANA_SVC_NAME_VALID), "" is no shorthand here: it is refused, as upstream does,
@@ -299,28 +288,10 @@ does not refuse a duplicate (`[Ingress, Ingress]` is accepted, and means Ingress
 # --- pydantic mirrors: the models refuse what the schema refuses ---
 
 
-def _port_name_problems(name: str) -> list[str]:
-    """IsValidPortName's messages for `name`, as the POLICY_PORT_NAME_VALID rules report them."""
-    checks = (
-        len(name) <= 15,
-        re.fullmatch(r"[-a-z0-9]+", name) is not None,
-        re.search(r"[a-z]", name) is not None,
-        "--" not in name,
-        not name.startswith("-") and not name.endswith("-"),
-    )
-    return [rule.message for rule, ok in zip(POLICY_PORT_NAME_VALID, checks, strict=True) if not ok]
-
-
-def _port_number(value: int) -> int:
-    if not 1 <= value <= 65535:
-        raise ValueError(PORT_NUMBER_VALID.message)
-    return value
-
-
 def _port_number_or_name(value: int | str) -> int | str:
     if isinstance(value, int):
-        return _port_number(value)
-    if problems := _port_name_problems(value):
+        return port_number(value)
+    if problems := iana_svc_name_problems(value):
         raise ValueError(", ".join(problems))
     return value
 
@@ -377,9 +348,6 @@ def _at_most_two(value: list[str]) -> list[str]:
 
 # --- field types carrying the per-field rules ---
 
-PolicyPortNumber = Annotated[int, AfterValidator(_port_number), Field(json_schema_extra=cel(PORT_NUMBER_VALID))]
-"""A port number, 1 to 65535 (validation.IsValidPortNum): an endPort."""
-
 PolicyPortNumberOrName = Annotated[
     IntOrString,
     AfterValidator(_port_number_or_name),
@@ -427,7 +395,7 @@ class NetworkPolicyPort(KubeModel):
     numbers.
     If present, only traffic on the specified protocol AND port will be matched."""
 
-    end_port: PolicyPortNumber | None = None
+    end_port: PortNumber | None = None
     """endPort indicates that the range of ports from port to endPort if set, inclusive,
     should be allowed by the policy. This field cannot be defined if the port field
     is not defined or if the port field is defined as a named (string) port.

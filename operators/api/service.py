@@ -27,13 +27,23 @@ accepted and ignored here too; the controller leaves out what that defaulting wo
 
 from __future__ import annotations
 
-import re
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field
 
-from operators.api.crdinfo import CRDInfo, PrinterColumn, Rule, cel, list_map
-from operators.api.meta import AGE_COLUMN, Condition, CustomResource, IntOrString, KubeModel, Labels
+from operators.api.crdinfo import ATOMIC, CRDInfo, PrinterColumn, Rule, cel, list_map
+from operators.api.meta import (
+    AGE_COLUMN,
+    PORT_NUMBER_VALID,
+    Condition,
+    CustomResource,
+    IntOrString,
+    KubeModel,
+    Labels,
+    PortNumber,
+    iana_svc_name_problems,
+    iana_svc_name_rules,
+)
 
 __all__ = [
     "ALLOCATE_NODE_PORTS_ONLY_FOR_LOAD_BALANCER",
@@ -84,9 +94,6 @@ __all__ = [
     "SessionAffinityConfig",
 ]
 
-ATOMIC: dict[str, Any] = {"x-kubernetes-list-type": "atomic"}
-"""`+listType=atomic`: the list is replaced as a whole by server-side apply, as upstream declares it."""
-
 # --- Bounds upstream does not have ---
 #
 # The API server prices every CEL rule for the worst case before it accepts the CRD: a rule on the items of an
@@ -118,9 +125,6 @@ spaces upstream tolerates there."""
 
 # --- Ports: upstream validateServicePort and ValidatePortNumOrName ---
 
-PORT_NUMBER_VALID = Rule(rule="self >= 1 && self <= 65535", message="must be between 1 and 65535, inclusive")
-"""On a port number: validation.IsValidPortNum."""
-
 TARGET_PORT_NUMBER_VALID = Rule(
     rule="type(self) != int || (self >= 0 && self <= 65535)",
     message=PORT_NUMBER_VALID.message,
@@ -129,20 +133,8 @@ TARGET_PORT_NUMBER_VALID = Rule(
 into the service port before validation (so upstream accepts it; the controller does the same)."""
 
 
-def _port_name_rule(rule: str, message: str) -> Rule:
-    # "" is accepted: SetDefaults_Service replaces an empty targetPort with the service port.
-    return Rule(rule=f"type(self) != string || self == '' || {rule}", message=message)
-
-
-IANA_SVC_NAME_VALID = (
-    _port_name_rule("size(self) <= 15", "must be no more than 15 characters"),
-    _port_name_rule(
-        "self.matches('^[-a-z0-9]+$')", "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)"
-    ),
-    _port_name_rule("self.matches('[a-z]')", "must contain at least one letter (a-z)"),
-    _port_name_rule("!self.contains('--')", "must not contain consecutive hyphens"),
-    _port_name_rule("!self.startsWith('-') && !self.endsWith('-')", "must not begin or end with a hyphen"),
-)
+# "" is exempt: SetDefaults_Service replaces an empty targetPort with the service port.
+IANA_SVC_NAME_VALID = iana_svc_name_rules("type(self) != string || self == ''")
 """On targetPort: validation.IsValidPortName (an IANA_SVC_NAME), one rule per upstream message, so that a
 name breaking several checks is refused with each of upstream's messages."""
 
@@ -422,34 +414,13 @@ for compatibility)."""
 # --- Field types carrying the per-field rules, with pydantic mirrors (the models refuse what the schema does) ---
 
 
-def _iana_svc_name_problems(name: str) -> list[str]:
-    """IsValidPortName's messages for `name`, as the IANA_SVC_NAME_VALID rules report them."""
-    checks = (
-        len(name) <= 15,
-        re.fullmatch(r"[-a-z0-9]+", name) is not None,
-        re.search(r"[a-z]", name) is not None,
-        "--" not in name,
-        not name.startswith("-") and not name.endswith("-"),
-    )
-    return [rule.message for rule, ok in zip(IANA_SVC_NAME_VALID, checks, strict=True) if not ok]
-
-
-def _port_number(value: int) -> int:
-    if not 1 <= value <= 65535:
-        raise ValueError(PORT_NUMBER_VALID.message)
-    return value
-
-
 def _target_port(value: int | str) -> int | str:
     if isinstance(value, int) and not 0 <= value <= 65535:
         raise ValueError(TARGET_PORT_NUMBER_VALID.message)
-    if isinstance(value, str) and (problems := _iana_svc_name_problems(value) if value else []):
+    if isinstance(value, str) and (problems := iana_svc_name_problems(value) if value else []):
         raise ValueError(", ".join(problems))
     return value
 
-
-PortNumber = Annotated[int, AfterValidator(_port_number), Field(json_schema_extra=cel(PORT_NUMBER_VALID))]
-"""A port number, 1 to 65535 (validation.IsValidPortNum)."""
 
 TargetPort = Annotated[
     IntOrString,
