@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from operators.agent.ruleset import compile_ruleset
+from operators.agent.ruleset import compile_ruleset, owners_of_addresses
 from operators.controllers.networkpolicy.model import MiniNetworkPolicyView, NativePolicyView
 from operators.kube.objects import NamespaceView, Node, Pod
 from operators.kube.resources import MININETWORKPOLICIES, NAMESPACES, NETWORKPOLICIES, NODES, PODS
@@ -91,7 +91,8 @@ class PolicyAgent:
 
     def _snapshot(self) -> Snapshot:
         namespaces = tuple(Namespace(ns.name, ns.labels) for ns in self.namespaces)
-        pods = tuple(p for p in self.pods if p.pod_ips and p.phase not in ("Succeeded", "Failed"))
+        running = [p for p in self.pods if p.pod_ips and p.phase not in ("Succeeded", "Failed")]
+        pods = tuple(owners_of_addresses(running))
         policies: list[Policy] = []
         for informer in self.policies:
             for view in informer:

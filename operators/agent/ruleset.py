@@ -26,7 +26,7 @@ from operators.kube.objects import Pod
 from operators.kube.selectors import Everything
 from operators.networkpolicy.model import Direction, Peer, Policy, PolicyPort, Rule, Snapshot
 
-__all__ = ["TABLE", "Element", "Ruleset", "compile_ruleset"]
+__all__ = ["TABLE", "Element", "Ruleset", "compile_ruleset", "owners_of_addresses"]
 
 TABLE = "mini-netpol"
 _PROTOCOLS = {"TCP": "tcp", "UDP": "udp"}
@@ -76,6 +76,13 @@ def compile_ruleset(snapshot: Snapshot, node: str, node_addresses: Sequence[str]
         frozenset(allowed[Direction.INGRESS]),
         frozenset(allowed[Direction.EGRESS]),
     )
+
+
+def owners_of_addresses(pods: Iterable[Pod]) -> list[Pod]:
+    """The pods that hold their IP: an address held by a pod being deleted and by a new pod (kwok hands out
+    the address of a terminating pod again) is the new pod's; the other no longer takes packets there."""
+    live = {ip for pod in pods if pod.deletion_timestamp is None for ip in pod.pod_ips}
+    return [pod for pod in pods if pod.deletion_timestamp is None or not live.intersection(pod.pod_ips)]
 
 
 def _isolates(policy: Policy, pod: Pod, direction: Direction) -> bool:

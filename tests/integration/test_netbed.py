@@ -16,11 +16,12 @@ from typing import Any
 
 import pytest
 
-from operators.agent.ruleset import compile_ruleset
+from operators.agent.ruleset import compile_ruleset, owners_of_addresses
 from operators.devcluster.cluster import Cluster
 from operators.devcluster.net.bed import TestBed
 from operators.devcluster.net.netns import existing
 from operators.devcluster.net.serve import bed_for
+from operators.kube.objects import Pod
 from operators.networkpolicy import parse_objects
 from operators.runtime.client import KubeClient
 from tests.integration.kubehelpers import eventually, list_pods, set_pod_ready
@@ -178,7 +179,9 @@ async def compile_and_apply(kube: KubeClient, bed: TestBed) -> int:
     """What the policy agent will do, done by the test: the cluster's pods, namespaces and policies
     compiled for each node (operators/agent/ruleset.py) and loaded into its namespace with `nft -f`."""
     namespaces = (await kube.get("/api/v1/namespaces"))["items"]
-    pods = [p for p in (await kube.get("/api/v1/pods"))["items"] if (p.get("status") or {}).get("podIP")]
+    listed = [p for p in (await kube.get("/api/v1/pods"))["items"] if (p.get("status") or {}).get("podIP")]
+    owners = {(p.namespace, p.name) for p in owners_of_addresses([Pod.from_dict(p) for p in listed])}
+    pods = [p for p in listed if (p["metadata"]["namespace"], p["metadata"]["name"]) in owners]
     policies = (await kube.get("/apis/networking.k8s.io/v1/networkpolicies"))["items"]
     for obj, kind in [
         *((n, "Namespace") for n in namespaces),
@@ -234,17 +237,21 @@ async def test_compiled_policies_are_enforced_with_real_packets(kube: KubeClient
 
 
 @pytest.fixture
-async def agents(cluster: Cluster, bed: TestBed) -> AsyncIterator[list[asyncio.subprocess.Process]]:
-    """`python -m operators agent` for every node of the bed, loading its table into the node's namespace."""
+async def agents(cluster: Cluster, bed: TestBed, tmp_path: Path) -> AsyncIterator[list[asyncio.subprocess.Process]]:
+    """`python -m operators agent` for every node of the bed, loading its table into the node's namespace;
+    their logs are printed when the test fails (pytest shows captured output)."""
     processes = []
+    logs = []
     for node in bed.nodes.values():
+        log = (tmp_path / f"agent-{node.name}.log").open("wb")
+        logs.append(log)
         processes.append(
             await asyncio.create_subprocess_exec(
                 *(sys.executable, "-m", "operators", "agent", "--node", node.name, "--netns", node.netns),
                 "--native-policies",
                 *("--node-address", str(node.gateway), f"--kubeconfig={cluster.layout.kubeconfig}"),
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.DEVNULL,
+                stdout=log,
+                stderr=asyncio.subprocess.STDOUT,
             )
         )
     yield processes
@@ -252,6 +259,10 @@ async def agents(cluster: Cluster, bed: TestBed) -> AsyncIterator[list[asyncio.s
         process.terminate()
     for process in processes:
         await process.wait()
+    for log in logs:
+        log.close()
+    for path in sorted(tmp_path.glob("agent-*.log")):  # noqa: ASYNC240 (after the test; shown if it failed)
+        print(f"--- {path.name}\n{path.read_text()}")
 
 
 @pytest.mark.skipif(

@@ -150,3 +150,24 @@ def test_an_egress_named_port_to_everywhere_resolves_on_every_pod_that_declares_
         policy("x", "out", {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"ports": [{"port": "http"}]}]}),
     )
     assert rules.egress_allowed == {(ip("10.0.0.1"), net("10.0.1.5/32"), "tcp", 8080, 8080)}
+
+
+def test_an_address_held_by_a_terminating_and_a_new_pod_is_the_new_pods() -> None:
+    """kwok gives a terminating pod's IP to a new pod: the terminating one no longer owns it."""
+    from operators.agent.ruleset import owners_of_addresses
+    from operators.kube.objects import Pod
+
+    old = Pod.from_dict(
+        {
+            "metadata": {"namespace": "x", "name": "old", "uid": "1", "deletionTimestamp": "2026-12-07T00:00:00Z"},
+            "status": {"podIP": "10.0.0.1"},
+        }
+    )
+    new = Pod.from_dict({"metadata": {"namespace": "x", "name": "new", "uid": "2"}, "status": {"podIP": "10.0.0.1"}})
+    going = Pod.from_dict(
+        {
+            "metadata": {"namespace": "x", "name": "going", "uid": "3", "deletionTimestamp": "2026-12-07T00:00:00Z"},
+            "status": {"podIP": "10.0.0.9"},
+        }
+    )
+    assert [p.name for p in owners_of_addresses([old, new, going])] == ["new", "going"]
