@@ -7,9 +7,11 @@ reason in pytest's summary (`make test` prints it with -rs), never silently.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import os
 import shutil
 import sys
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -75,6 +77,39 @@ async def test_pods_answer_on_their_ports_at_their_ips(kube: KubeClient, namespa
     assert await bed.probe(client, addresses["server"], 81, "UDP") == "server"
     assert await bed.probe(client, addresses["server"], 82, "TCP", wait=0.5) is None
     assert await bed.probe(f"{namespace}/server", addresses["client"], 80, "TCP") == "client"
+
+
+async def test_a_reused_address_reaches_the_new_pod_at_once(bed: TestBed) -> None:
+    """kwok hands the address of a pod being deleted to a new pod. While both claim it, the new pod holds it
+    (one namespace per address); and a client that was talking to the old pod reaches the new one at once,
+    because the address keeps its MAC: its neighbour cache still points at the right place. (A random MAC
+    left the client's entry on the removed veth for up to a minute: the agent test's refused probes.)
+    The pods are fed to the bed as watch events, at the top of a node's CIDR, where kwok hands out none."""
+    node = next(iter(bed.nodes.values()))
+    tag = uuid.uuid4().hex[:8]
+
+    def claim(name: str, address: ipaddress.IPv4Address, **metadata: str) -> dict[str, Any]:
+        body = pod(name, [{"containerPort": 80}])
+        body["metadata"].update(namespace="bedtest", uid=f"bedtest-{name}-{tag}", **metadata)
+        return {**body, "spec": {**body["spec"], "nodeName": node.name}, "status": {"podIP": str(address)}}
+
+    shared = node.gateway - 2
+    client, old, new = claim("client", node.gateway - 1), claim("old", shared), claim("new", shared)
+    try:
+        bed.observe("ADDED", client)
+        bed.observe("ADDED", old)
+        await bed.wait_for({"bedtest/client", "bedtest/old"})
+        assert await bed.probe("bedtest/client", str(shared), 80) == "old"
+
+        bed.observe("MODIFIED", claim("old", shared, deletionTimestamp="2026-12-07T19:09:39Z"))
+        bed.observe("ADDED", new)
+        await bed.wait_for({"bedtest/new"})
+        assert [p.key for p in bed.pods.values() if p.address == shared] == ["bedtest/new"]
+        assert await bed.probe("bedtest/client", str(shared), 80) == "new"
+    finally:
+        for body in (client, old, new):
+            bed.observe("DELETED", body)
+    assert not {p.key for p in bed.pods.values()} & {"bedtest/client", "bedtest/old", "bedtest/new"}
 
 
 async def test_pods_that_go_lose_their_namespace(kube: KubeClient, namespace: str, bed: TestBed) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from operators.devcluster.net import netns
-from operators.devcluster.net.plan import UNDERLAY, NodeNet, PodNet, node_nets, pod_nets
+from operators.devcluster.net.plan import UNDERLAY, NodeNet, PodNet, holders, node_nets, pod_nets
 from operators.devcluster.net.proxy import KubeProxy
 from operators.devcluster.net.sockets import listening_socket, probe
 
@@ -62,9 +62,11 @@ class TestBed:
         self.kube_proxy = kube_proxy
         self.proxies: list[KubeProxy] = []
         self.nodes: dict[str, NodeNet] = {}
-        self.pods: dict[str, PodNet] = {}  # by uid
+        self.pods: dict[str, PodNet] = {}  # the wired pods, by uid
+        self._claims: dict[str, PodNet] = {}  # every pod the watch says should have a network, by uid
         self._servers: dict[str, list[asyncio.AbstractServer | asyncio.BaseTransport]] = {}
         self._watch: asyncio.Task[None] | None = None
+        self._unserved: dict[str, str] = {}  # namespace/name -> why its responder is not listening
         self._changed = asyncio.Event()
 
     # --- lifecycle -------------------------------------------------------------------------------------------
@@ -109,6 +111,7 @@ class TestBed:
             self._close(uid)
         remove_recorded(self.state_file)
         self.pods.clear()
+        self._claims.clear()
 
     # --- following pods --------------------------------------------------------------------------------------
 
@@ -128,37 +131,50 @@ class TestBed:
                     except json.JSONDecodeError:
                         break
                     buffer = buffer[end:]
-                    self._on_event(event.get("type", ""), event.get("object") or {})
+                    self.observe(event.get("type", ""), event.get("object") or {})
             raise netns.NetError("the pod watch ended: is the API server still up?")
         finally:
             with contextlib.suppress(ProcessLookupError):
                 process.kill()
             await process.wait()
+            self._changed.set()  # wait_for() sees the watch gone, and says so
 
-    def _on_event(self, kind: str, pod: Mapping[str, Any]) -> None:
+    def observe(self, kind: str, pod: Mapping[str, Any]) -> None:
+        """One watch event of a pod (the watch calls it; a test may feed its own): record what the pod
+        claims, then wire exactly the holders of the claimed addresses. A pod that loses its address (or is
+        gone) is unwired before the pod that takes the address over is wired."""
         uid = str((pod.get("metadata") or {}).get("uid", ""))
         wanted = pod_nets([pod], self.nodes) if kind != "DELETED" else []
-        current = self.pods.get(uid)
-        if current is not None and (not wanted or wanted[0] != current):
-            self._remove_pod(uid)
-        if wanted and (current is None or wanted[0] != current):
-            self._add_pod(wanted[0])
+        if wanted:
+            self._claims[uid] = wanted[0]
+        else:
+            self._claims.pop(uid, None)
+        desired = {p.uid: p for p in holders(self._claims.values(), self.pods).values()}
+        for wired_uid, wired in list(self.pods.items()):
+            if desired.get(wired_uid) != wired:
+                self._remove_pod(wired_uid)
+        for desired_uid, claim in desired.items():
+            if desired_uid not in self.pods:
+                self._add_pod(claim)
         self._changed.set()
 
     def _add_pod(self, pod: PodNet) -> None:
         self._record(pod.netns)
+        logger.debug("test bed: wiring %s (%s, %s) on %s", pod.key, pod.address, pod.uid, pod.node)
         try:
             netns.add_pod(pod, self.nodes[pod.node])
         except netns.NetError as error:
             logger.warning("test bed: pod %s not wired: %s", pod.key, error)
             return
         self.pods[pod.uid] = pod
+        self._unserved.pop(pod.key, None)
         asyncio.get_running_loop().create_task(self._serve(pod))
 
     def _remove_pod(self, uid: str) -> None:
         pod = self.pods.pop(uid)
+        logger.debug("test bed: unwiring %s (%s, %s)", pod.key, pod.address, pod.uid)
         self._close(uid)
-        netns.remove(pod.netns)
+        netns.remove_pod(pod, self.nodes[pod.node])
 
     async def _serve(self, pod: PodNet) -> None:
         """The responder of one pod: its name on each declared port, TCP and UDP."""
@@ -172,13 +188,21 @@ class TestBed:
                 await writer.drain()
             writer.close()
 
-        for port, protocol in pod.ports:
-            sock: socket.socket = listening_socket(pod.netns, port, protocol)
-            if protocol == "TCP":
-                servers.append(await asyncio.start_server(answer, sock=sock))
-            else:
-                transport, _ = await loop.create_datagram_endpoint(lambda: _Hostname(name), sock=sock)
-                servers.append(transport)
+        try:
+            for port, protocol in pod.ports:
+                sock: socket.socket = listening_socket(pod.netns, port, protocol)
+                if protocol == "TCP":
+                    servers.append(await asyncio.start_server(answer, sock=sock))
+                else:
+                    transport, _ = await loop.create_datagram_endpoint(lambda: _Hostname(name), sock=sock)
+                    servers.append(transport)
+        except OSError as error:
+            for server in servers:
+                server.close()
+            if self.pods.get(pod.uid) is pod:  # still wired: wait_for() reports it
+                self._unserved[pod.key] = f"its responder did not start: {error}"
+            self._changed.set()
+            return
         if pod.uid in self.pods:
             self._servers[pod.uid] = servers
         else:  # deleted while its listeners were being opened
@@ -206,6 +230,11 @@ class TestBed:
                 wired = {p.key for p in self.pods.values() if p.uid in self._servers or not p.ports}
                 if keys <= wired:
                     return
+                if failed := sorted(keys & self._unserved.keys()):
+                    raise netns.NetError(f"pod {failed[0]}: {self._unserved[failed[0]]}")
+                if self._watch is not None and self._watch.done():
+                    error = None if self._watch.cancelled() else self._watch.exception()
+                    raise netns.NetError(f"the test bed stopped following pods: {error or 'stopped'}")
                 self._changed.clear()
                 await self._changed.wait()  # set by every pod event and by every responder that opens
 

@@ -16,6 +16,7 @@ __all__ = [
     "bridged_traffic_through_netfilter",
     "existing",
     "remove",
+    "remove_pod",
     "require_support",
     "routes_between",
 ]
@@ -94,12 +95,14 @@ def routes_between(nodes: Sequence[NodeNet]) -> None:
 
 
 def add_pod(pod: PodNet, node: NodeNet) -> None:
-    """A pod's namespace: eth0 with exactly its IP, its veth's other end on its node's bridge, a default route."""
+    """A pod's namespace: eth0 with exactly its IP and the MAC derived from it, its veth's other end on its
+    node's bridge, a default route."""
     ns = pod.netns
     _ip("netns", "add", ns)
     try:
         _ip("link", "set", "lo", "up", netns=ns)
-        _ip("link", "add", pod.host_veth, "type", "veth", "peer", "name", "eth0", "netns", ns, netns=node.netns)
+        peer = ("peer", "name", "eth0", "address", pod.mac, "netns", ns)
+        _ip("link", "add", pod.host_veth, "type", "veth", *peer, netns=node.netns)
         _ip("link", "set", pod.host_veth, "master", "cbr0", "up", netns=node.netns)
         _ip("addr", "add", f"{pod.address}/{node.pod_cidr.prefixlen}", "dev", "eth0", netns=ns)
         _ip("link", "set", "eth0", "up", netns=ns)
@@ -107,6 +110,14 @@ def add_pod(pod: PodNet, node: NodeNet) -> None:
     except NetError:
         remove(ns)  # never leave half a pod behind
         raise
+
+
+def remove_pod(pod: PodNet, node: NodeNet) -> None:
+    """Unplug a pod, then delete its namespace. Deleting the veth from the node's side takes the pod's eth0
+    off the bridge at once; `ip netns del` alone frees the namespace only when nothing holds it any more (a
+    socket of the responder closing late), and until then its eth0 still answered for the pod's address."""
+    subprocess.run(["ip", "-n", node.netns, "link", "del", pod.host_veth], capture_output=True, check=False)
+    remove(pod.netns)
 
 
 def remove(netns: str) -> None:

@@ -9,17 +9,21 @@ Layout (nothing in the root network namespace is created or changed):
 - one namespace per running pod, `mini-pod-<10 hex of its UID>`, with `eth0` at exactly the pod IP kwok
   assigned and a default route through its node's gateway; the other end of its veth, `v<10 hex>`, is
   attached to its node's `cbr0`.
+
+One address, one namespace: kwok hands the address of a pod being deleted to a new pod, so two pods can
+claim it at once; `holders()` gives it to one. And an address keeps its MAC (`pod_mac()`), so the neighbour
+caches of the other pods and of the node stay right when a new pod takes an address over.
 """
 
 from __future__ import annotations
 
 import hashlib
 import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["PREFIX", "UNDERLAY", "NodeNet", "PodNet", "node_nets", "pod_nets"]
+__all__ = ["PREFIX", "UNDERLAY", "NodeNet", "PodNet", "holders", "node_nets", "pod_mac", "pod_nets"]
 
 PREFIX = "mini-"  # every namespace the test bed makes starts with it; it removes only those it recorded
 UNDERLAY = "mini-underlay"
@@ -58,6 +62,7 @@ class PodNet:
     address: ipaddress.IPv4Address
     node: str
     ports: tuple[tuple[int, str], ...] = field(default=())  # (containerPort, protocol), TCP and UDP only
+    terminating: bool = field(default=False, compare=False)  # being deleted: not rewired for it, but yields its IP
 
     @property
     def tag(self) -> str:
@@ -70,6 +75,28 @@ class PodNet:
     @property
     def host_veth(self) -> str:
         return f"v{self.tag}"
+
+    @property
+    def mac(self) -> str:
+        return pod_mac(self.address)
+
+
+def pod_mac(address: ipaddress.IPv4Address) -> str:
+    """The MAC of the pod holding `address`: 0a:58 and the address's four bytes, as the CNI bridge plugin
+    derived it. A new pod taking a reused address over gets the same MAC, so a neighbour entry another pod
+    cached for the old one still reaches it (a random MAC left such entries pointing at a removed veth until
+    they expired, up to a minute of lost packets)."""
+    return ":".join(f"{byte:02x}" for byte in (0x0A, 0x58, *address.packed))
+
+
+def holders(pods: Iterable[PodNet], wired: Container[str]) -> dict[ipaddress.IPv4Address, PodNet]:
+    """The one pod that holds each address. A pod not being deleted wins over one being deleted (kwok hands a
+    terminating pod's address out again, and the network is the new pod's from then on); between equals, the
+    one wired already keeps it, so nothing flaps; then the smaller UID, so the answer never depends on order."""
+    out: dict[ipaddress.IPv4Address, PodNet] = {}
+    for pod in sorted(pods, key=lambda p: (p.terminating, p.uid not in wired, p.uid)):
+        out.setdefault(pod.address, pod)
+    return out
 
 
 def node_nets(nodes: Iterable[Mapping[str, Any]]) -> list[NodeNet]:
@@ -94,7 +121,8 @@ def node_nets(nodes: Iterable[Mapping[str, Any]]) -> list[NodeNet]:
 
 def pod_nets(pods: Iterable[Mapping[str, Any]], nodes: Mapping[str, NodeNet]) -> list[PodNet]:
     """The pods that get a namespace: on a test-bed node, with an IPv4 pod IP inside that node's pod CIDR,
-    not finished, not being deleted past their grace, and not on the host network."""
+    not finished, and not on the host network. A pod being deleted is marked `terminating`: it keeps its
+    namespace until it is gone, or until a new pod is given its address (`holders()`)."""
     out: list[PodNet] = []
     for pod in pods:
         metadata, spec, status = pod.get("metadata") or {}, pod.get("spec") or {}, pod.get("status") or {}
@@ -114,5 +142,6 @@ def pod_nets(pods: Iterable[Mapping[str, Any]], nodes: Mapping[str, NodeNet]) ->
             }
         )
         key = f"{metadata.get('namespace', '')}/{metadata.get('name', '')}"
-        out.append(PodNet(key, str(metadata.get("uid", "")), address, node.name, tuple(ports)))
+        uid, terminating = str(metadata.get("uid", "")), metadata.get("deletionTimestamp") is not None
+        out.append(PodNet(key, uid, address, node.name, tuple(ports), terminating=terminating))
     return out
