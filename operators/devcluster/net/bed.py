@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from operators.devcluster.net import netns
-from operators.devcluster.net.plan import UNDERLAY, NodeNet, PodNet, holders, node_nets, pod_nets
+from operators.devcluster.net.plan import PREFIX, UNDERLAY, NodeNet, PodNet, holders, node_nets, pod_nets
 from operators.devcluster.net.proxy import KubeProxy
 from operators.devcluster.net.sockets import listening_socket, probe
 
@@ -272,7 +272,7 @@ def _read(state_file: Path) -> set[str]:
 def remove_recorded(state_file: Path) -> list[str]:
     """Remove every namespace the state file records (pods first, the underlay last); returns their names."""
     recorded = _read(state_file)
-    order = sorted(recorded, key=lambda n: (n == UNDERLAY, not n.startswith("mini-pod-"), n))
+    order = sorted(recorded, key=lambda n: (n == UNDERLAY, not n.startswith(f"{PREFIX}pod-"), n))
     for name in order:
         netns.remove(name)
     state_file.unlink(missing_ok=True)

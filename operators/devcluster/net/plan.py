@@ -2,7 +2,8 @@
 
 Layout (nothing in the root network namespace is created or changed):
 
-- `mini-underlay`: a namespace holding the bridge `br0` that links the nodes, as a data-centre network would;
+- `mini-underlay` (`mini-` is PREFIX, see below): a namespace holding the bridge `br0` that links the nodes,
+  as a data-centre network would;
 - one namespace per kwok node, `mini-<node>`, with `eth0` on the underlay at the node's InternalIP (/24), a
   bridge `cbr0` holding the last address of the node's pod CIDR (the pods' gateway), IP forwarding on, and a
   route to every other node's pod CIDR through that node's address;
@@ -19,14 +20,26 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import os
+import re
 from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["PREFIX", "UNDERLAY", "NodeNet", "PodNet", "holders", "node_nets", "pod_mac", "pod_nets"]
 
-PREFIX = "mini-"  # every namespace the test bed makes starts with it; it removes only those it recorded
-UNDERLAY = "mini-underlay"
+
+def _prefix(value: str) -> str:
+    if not re.fullmatch(r"mini[a-z0-9]{0,6}-", value):
+        raise ValueError(f"MINI_NET_PREFIX={value!r}: expected 'mini', up to 6 of [a-z0-9], then '-' (as 'mini2-')")
+    return value
+
+
+# Every namespace the test bed makes starts with PREFIX; it removes only those it recorded. Two test beds on
+# one machine (two clusters) need two prefixes: MINI_NET_PREFIX=mini2- for the second ("mini2-" does not
+# start with "mini-", so neither bed sees the other's namespaces).
+PREFIX = _prefix(os.environ.get("MINI_NET_PREFIX", "mini-"))
+UNDERLAY = f"{PREFIX}underlay"
 
 
 @dataclass(frozen=True, slots=True)

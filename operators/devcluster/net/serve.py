@@ -14,6 +14,7 @@ from pathlib import Path
 from operators.devcluster.cluster import Cluster
 from operators.devcluster.net.bed import TestBed, remove_recorded
 from operators.devcluster.net.netns import NetError, existing, require_support
+from operators.devcluster.net.plan import PREFIX
 
 __all__ = ["bed_for", "net_down", "net_status", "net_up"]
 
@@ -52,7 +53,7 @@ def net_up(cluster: Cluster) -> None:
         )
     _pid_file(cluster).write_text(str(process.pid))
     deadline = time.monotonic() + 60
-    while not any(n.startswith("mini-kwok") for n in existing()):
+    while not any(n.startswith(f"{PREFIX}kwok") for n in existing()):
         if process.poll() is not None:
             raise NetError(f"the test bed exited ({process.returncode}); its log: {log}")
         if time.monotonic() > deadline:
@@ -78,11 +79,11 @@ def net_status(cluster: Cluster) -> bool:
     """Print the test bed's process and namespaces; True when it runs."""
     pid = _running(cluster)
     names = sorted(existing())
-    pods = [n for n in names if n.startswith("mini-pod-")]
+    pods = [n for n in names if n.startswith(f"{PREFIX}pod-")]
     print(f"net: {'running, pid ' + str(pid) if pid else 'not running'}")
     print(f"  namespaces: {len(names) - len(pods)} for the underlay and nodes, {len(pods)} for pods")
     for name in names:
-        if not name.startswith("mini-pod-"):
+        if not name.startswith(f"{PREFIX}pod-"):
             print(f"    {name}")
     return pid is not None
 
