@@ -36,6 +36,7 @@ __all__ = [
     "PatchType",
     "RequestObserver",
     "bearer_token",
+    "decode_answer",
     "describe_error",
     "load_configuration",
 ]
@@ -91,6 +92,26 @@ class ApiError(Exception):
     def namespace_terminating(self) -> bool:
         """Creation refused because the namespace is being deleted (apierrors.HasStatusCause NamespaceTerminating)."""
         return self.status == 403 and "because it is being terminated" in self.message
+
+
+def decode_answer(status: int, reason: str, payload: bytes, *, method: str = "", path: str = "") -> dict[str, Any]:
+    """An API answer decoded: the JSON object of a 2xx, else ApiError with the metav1.Status reason and message.
+    A body that is not JSON (the server's plain "404 page not found" for a path it does not serve, such as a
+    custom resource whose CRD is not installed) becomes the error's message, never a JSONDecodeError."""
+    try:
+        decoded = json.loads(payload) if payload else {}
+    except ValueError:
+        text = payload.decode(errors="replace").strip()
+        if 200 <= status <= 299:
+            raise ApiError(status, "InvalidResponse", f"not JSON: {text[:200]!r}", method, path) from None
+        decoded = {"message": text[:200]}
+    if not 200 <= status <= 299:
+        details = decoded if isinstance(decoded, dict) else {}
+        reason = str(details.get("reason", reason))
+        raise ApiError(status, reason, str(details.get("message", "")), method, path)
+    if not isinstance(decoded, dict):
+        raise ApiError(status, "InvalidResponse", f"expected a JSON object, got {type(decoded).__name__}", method, path)
+    return decoded
 
 
 class KubeClient:
@@ -259,16 +280,7 @@ class KubeClient:
                 self._observe(method, "<error>", started)
                 raise
             self._observe(method, str(response.status), started)
-        decoded: dict[str, Any] = json.loads(payload) if payload else {}
-        if not 200 <= response.status <= 299:
-            raise ApiError(
-                status=response.status,
-                reason=str(decoded.get("reason", response.reason or "")),
-                message=str(decoded.get("message", "")),
-                method=method,
-                path=path,
-            )
-        return decoded
+        return decode_answer(response.status, response.reason or "", payload, method=method, path=path)
 
     def _observe(self, method: str, code: str, started: float) -> None:
         if self.observer is not None:

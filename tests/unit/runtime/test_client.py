@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from operators.runtime.client import ApiError, _resource_of
+from operators.runtime.client import ApiError, _resource_of, decode_answer
 
 
 @pytest.mark.parametrize(
@@ -68,3 +68,22 @@ def test_api_error_str() -> None:
     with pytest.raises(ApiError) as caught:
         raise error
     assert caught.value.status == 500
+
+
+def test_an_answer_that_is_not_json_is_an_api_error_with_its_text() -> None:
+    """The API server answers a path it does not serve (a CRD not installed) with a plain-text 404: the
+    caller gets ApiError(404) saying so, as client-go's "the server could not find the requested resource"."""
+    with pytest.raises(ApiError) as raised:
+        decode_answer(404, "Not Found", b"404 page not found\n", method="POST", path="/apis/minik8s.dev/v1/x")
+    assert raised.value.not_found and raised.value.message == "404 page not found"
+    with pytest.raises(ApiError, match="not JSON"):
+        decode_answer(200, "OK", b"<html>", method="GET", path="/api/v1/pods")
+
+
+def test_a_status_answer_gives_its_reason_and_message() -> None:
+    body = b'{"kind":"Status","reason":"AlreadyExists","message":"pods \\"a\\" already exists","code":409}'
+    with pytest.raises(ApiError) as raised:
+        decode_answer(409, "Conflict", body)
+    assert (raised.value.reason, raised.value.message) == ("AlreadyExists", 'pods "a" already exists')
+    assert decode_answer(200, "OK", b'{"kind":"Pod"}') == {"kind": "Pod"}
+    assert decode_answer(200, "OK", b"") == {}
