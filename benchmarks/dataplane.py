@@ -10,7 +10,8 @@ friend is created at t0, and the stranger probes the server (a new TCP connectio
 is refused: enforcement; then the policy is deleted at t0' and the stranger probes until it is admitted
 again: lifting. Times are taken by the harness (monotonic clock), so they include the watch delivering the
 change, the agent's compilation, `nft -f`, and up to one probe interval. Printed: p50/p90/max of both, and
-the agents' own table load times from their logs.
+the agents' own table load times from their logs; then the test bed itself: the time to wire the pods,
+and its probe throughput, one probe at a time and all at once.
 """
 
 from __future__ import annotations
@@ -57,6 +58,21 @@ def load_times(logs: Path) -> list[float]:
     return [float(m) for f in logs.glob("*.log") for m in pattern.findall(f.read_text())]
 
 
+async def probe_throughput(bed: TestBed, sources: list[str], server: str, probes: int) -> dict[str, float]:
+    """Probes per second: one at a time (a prober's latency), and all at once from every pod in turn (as the
+    e2e truth tables probe every cell together). Every probe must be answered: a lost one fails the run."""
+    rates = {}
+    started = time.monotonic()
+    for i in range(probes):
+        assert await bed.probe(sources[i % len(sources)], server, 80) == "server"
+    rates["sequential"] = probes / (time.monotonic() - started)
+    started = time.monotonic()
+    answers = await asyncio.gather(*(bed.probe(sources[i % len(sources)], server, 80) for i in range(probes)))
+    rates["concurrent"] = probes / (time.monotonic() - started)
+    assert all(answer == "server" for answer in answers), f"{answers.count(None)} probes unanswered"
+    return rates
+
+
 async def main(args: argparse.Namespace) -> None:
     cluster = Cluster(echo=lambda _: None)
     kube = await KubeClient.from_kubeconfig(kubeconfig=str(cluster.layout.kubeconfig))
@@ -94,7 +110,9 @@ async def main(args: argparse.Namespace) -> None:
             await asyncio.gather(
                 *(kube.create(f"/api/v1/namespaces/{namespace}/pods", pod(n, r)) for n, r in names.items())
             )
+            t0 = time.monotonic()
             await bed.wait_for({f"{namespace}/{n}" for n in names}, within=120)
+            wired = time.monotonic() - t0
             server = str(bed.pod(f"{namespace}/server").address)
             stranger = f"{namespace}/stranger"
             path = f"/apis/minik8s.dev/v1/namespaces/{namespace}/mininetworkpolicies"
@@ -118,6 +136,7 @@ async def main(args: argparse.Namespace) -> None:
                 t0 = time.monotonic()
                 await kube.delete(f"{path}/p")
                 lift.append(await until(bed, stranger, server, answered=True) - t0)
+            throughput = await probe_throughput(bed, [f"{namespace}/{n}" for n in names], server, args.probes)
         finally:
             for agent in agents:
                 agent.terminate()
@@ -135,6 +154,9 @@ async def main(args: argparse.Namespace) -> None:
             f"  {title:28s} p50 {statistics.median(values) * 1000:6.0f} ms  p90 {p90 * 1000:6.0f} ms  "
             f"max {max(values) * 1000:6.0f} ms"
         )
+    print(f"  test bed: {len(names)} pods created -> wired and answering in {wired:.1f} s")
+    for mode, rate in throughput.items():
+        print(f"  test bed probes, {mode:10s} {rate:7.0f} connections/s ({args.probes} probes, TCP, answered)")
     if loads:
         print(
             f"  agent table load (compile + nft -f): median {statistics.median(loads):.0f} ms, max {max(loads):.0f} ms"
@@ -145,4 +167,5 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--changes", type=int, default=20)
     parser.add_argument("--pods", type=int, default=30)
+    parser.add_argument("--probes", type=int, default=500, help="probes for the test bed's throughput")
     asyncio.run(main(parser.parse_args()))

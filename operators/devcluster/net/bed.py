@@ -192,7 +192,7 @@ class TestBed:
             for port, protocol in pod.ports:
                 sock: socket.socket = listening_socket(pod.netns, port, protocol)
                 if protocol == "TCP":
-                    servers.append(await asyncio.start_server(answer, sock=sock))
+                    servers.append(await asyncio.start_server(answer, sock=sock, backlog=socket.SOMAXCONN))
                 else:
                     transport, _ = await loop.create_datagram_endpoint(lambda: _Hostname(name), sock=sock)
                     servers.append(transport)

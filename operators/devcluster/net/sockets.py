@@ -50,7 +50,7 @@ def listening_socket(netns: str, port: int, protocol: str) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("0.0.0.0", port))
     if protocol == "TCP":
-        sock.listen(64)
+        sock.listen(socket.SOMAXCONN)  # as a Go server (agnhost): a burst of probes is not refused by a full queue
     sock.setblocking(False)
     return sock
 
