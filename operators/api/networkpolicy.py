@@ -579,7 +579,11 @@ class MiniNetworkPolicyStatus(KubeModel):
 
     policy_types: list[PolicyType] | None = Field(default=None, max_length=2, json_schema_extra=ATOMIC)
     """The policy types in effect: spec.policyTypes, or when it is empty, upstream's default (NP-02):
-    Ingress, plus Egress if the policy has egress rules. The POLICY-TYPES column of `-o wide`."""
+    Ingress, plus Egress if the policy has egress rules."""
+
+    policy_types_text: str | None = None
+    """policyTypes joined with commas (`Ingress,Egress`), the POLICY-TYPES column of `-o wide` (a printer
+    column shows only the first value of a list)."""
 
     selected_pods: int | None = Field(default=None, ge=0)
     """How many pods of the namespace podSelector selects (NP-01), the SELECTED column."""
@@ -609,7 +613,9 @@ class MiniNetworkPolicy(CustomResource):
             PrinterColumn("Pod-Selector", "string", ".status.podSelectorText", "The pods the policy applies to."),
             PrinterColumn("Selected", "integer", ".status.selectedPods", "How many pods the policy selects."),
             AGE_COLUMN,
-            PrinterColumn("Policy-Types", "string", ".status.policyTypes", "The policy types in effect.", priority=1),
+            PrinterColumn(
+                "Policy-Types", "string", ".status.policyTypesText", "The policy types in effect.", priority=1
+            ),
         ),
     )
 

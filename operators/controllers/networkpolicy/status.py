@@ -121,6 +121,7 @@ def calculate_status(
     }
     if evaluation.policy is not None:
         status["policyTypes"] = [d.value for d in _ORDER if d in evaluation.policy.policy_types]
+        status["policyTypesText"] = ",".join(status["policyTypes"])  # a printer column shows one value of a list
     return status, _events(view.conditions, accepted)
 
 

@@ -59,6 +59,9 @@ def test_policy_types_default_to_ingress_plus_egress_when_it_has_egress_rules() 
     assert status_of(policy({"podSelector": {}}), [])["policyTypes"] == ["Ingress"]
     assert status_of(policy({"podSelector": {}, "egress": [{}]}), [])["policyTypes"] == ["Ingress", "Egress"]
     assert status_of(policy({"podSelector": {}, "policyTypes": ["Egress"]}), [])["policyTypes"] == ["Egress"]
+    assert status_of(policy({"podSelector": {}, "egress": [{}]}), [])["policyTypesText"] == "Ingress,Egress", (
+        "the POLICY-TYPES column: a printer column would show only the first value of the list"
+    )
 
 
 def test_selected_pods_and_selector_text() -> None:
