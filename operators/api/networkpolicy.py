@@ -10,8 +10,8 @@ SetDefaults_NetworkPolicy; each CEL rule below names the upstream check it mirro
 ValidateNetworkPolicyPeer, ValidateIPBlock, metav1 ValidateLabelSelector) and says what upstream says, in
 upstream's words where a rule can carry them. Where a MiniNetworkPolicy differs:
 
-- spec and spec.podSelector are required. Upstream reads a missing podSelector as `{}` (every pod of the
-  namespace, NP-01); here it must be written, `podSelector: {}`, so that no policy selects every pod by omission.
+- a missing spec or spec.podSelector is defaulted to `{}` by the schema, as SetDefaults_NetworkPolicy does: every
+  pod of the namespace (NP-01).
 - policyTypes has no default: upstream's (NP-02) depends on whether egress rules exist, and a structural default
   is unconditional. The engine applies NP-02 itself, and the controller reports the effective types in
   status.policyTypes.
@@ -527,14 +527,13 @@ class MiniNetworkPolicySpec(KubeModel):
     """MiniNetworkPolicySpec provides the specification of a MiniNetworkPolicy (networking/v1
     NetworkPolicySpec)."""
 
-    pod_selector: LabelSelector
+    pod_selector: LabelSelector = Field(default_factory=LabelSelector, json_schema_extra={"default": {}})
     """podSelector selects the pods to which this NetworkPolicy object applies.
     The array of rules is applied to any pods selected by this field. An empty
     selector matches all pods in the policy's namespace.
     Multiple network policies can select the same set of pods. In this case,
     the ingress rules for each are combined additively.
-    Required here: write `podSelector: {}` to select every pod of the namespace (a NetworkPolicy
-    defaults an omitted podSelector to that)."""
+    This field is optional. If it is not specified, it defaults to an empty selector."""
 
     ingress: list[NetworkPolicyIngressRule] | None = Field(default=None, max_length=MAX_RULES, json_schema_extra=ATOMIC)
     """ingress is a list of ingress rules to be applied to the selected pods.
@@ -622,7 +621,7 @@ class MiniNetworkPolicy(CustomResource):
     api_version: Literal["minik8s.dev/v1"] = "minik8s.dev/v1"
     kind: Literal["MiniNetworkPolicy"] = "MiniNetworkPolicy"
 
-    spec: MiniNetworkPolicySpec
+    spec: MiniNetworkPolicySpec = Field(default_factory=MiniNetworkPolicySpec, json_schema_extra={"default": {}})
     """spec represents the specification of the desired behavior for this MiniNetworkPolicy."""
 
     status: MiniNetworkPolicyStatus | None = None

@@ -483,31 +483,26 @@ async def test_validate_network_policy_accepts(kube: KubeClient, namespace: str,
 
 
 @pytest.mark.parametrize(
-    ("spec", "refusal"),
-    [
-        ({"podSelector": None}, "spec.podSelector: Required value"),
-        ({"podSelector": None, "ingress": [{}]}, "spec.podSelector: Required value"),
-    ],
+    "spec",
+    [{"podSelector": None}, {"podSelector": None, "ingress": [{}]}],
     ids=["no podSelector", "no podSelector, allow all ingress"],
 )
-async def test_pod_selector_is_required(kube: KubeClient, namespace: str, spec: dict[str, Any], refusal: str) -> None:
-    """A NetworkPolicy reads a missing podSelector as `{}`: every pod of the namespace (NP-01). A
-    MiniNetworkPolicy must say so: `podSelector: {}`."""
+async def test_a_missing_pod_selector_selects_every_pod(kube: KubeClient, namespace: str, spec: dict[str, Any]) -> None:
+    """A missing podSelector is `{}`, every pod of the namespace (NP-01), for both kinds: the CRD's
+    default does what NetworkPolicy's defaulting does."""
     upstream = await dry_run(kube, namespace, manifest("NetworkPolicy", **spec))
-    assert upstream["spec"]["podSelector"] == {}
-    with pytest.raises(ApiError) as refused:
-        await dry_run(kube, namespace, manifest("MiniNetworkPolicy", **spec))
-    assert refused.value.status == 422 and refusal in refused.value.message, refused.value.message
+    mini = await dry_run(kube, namespace, manifest("MiniNetworkPolicy", **spec))
+    assert upstream["spec"]["podSelector"] == mini["spec"]["podSelector"] == {}
 
 
-async def test_spec_is_required(kube: KubeClient, namespace: str) -> None:
-    """A NetworkPolicy without spec selects every pod and denies their ingress; a MiniNetworkPolicy needs one."""
+async def test_a_missing_spec_selects_every_pod(kube: KubeClient, namespace: str) -> None:
+    """A NetworkPolicy without spec selects every pod and denies their ingress; so does a MiniNetworkPolicy
+    (its policyTypes are defaulted in status, NP-02: see test_policy_types_are_not_defaulted)."""
     bodies = {kind: {key: value for key, value in manifest(kind).items() if key != "spec"} for kind in KINDS}
     upstream = await dry_run(kube, namespace, bodies["NetworkPolicy"])
     assert upstream["spec"] == {"podSelector": {}, "policyTypes": ["Ingress"]}
-    with pytest.raises(ApiError) as refused:
-        await dry_run(kube, namespace, bodies["MiniNetworkPolicy"])
-    assert "spec: Required value" in refused.value.message, refused.value.message
+    mini = await dry_run(kube, namespace, bodies["MiniNetworkPolicy"])
+    assert mini["spec"] == {"podSelector": {}}
 
 
 @pytest.mark.parametrize(
@@ -660,13 +655,19 @@ async def test_kubectl_get_prints_the_network_policy_columns(
     for kind in KINDS:
         apply(cluster, namespace, manifest(kind, name="columns", podSelector=selector(app="web")))
     path = f"{collection('MiniNetworkPolicy', namespace)}/columns/status"
-    status = {"podSelectorText": "app=web", "selectedPods": 2, "policyTypes": ["Ingress"], "observedGeneration": 1}
+    status = {
+        "podSelectorText": "app=web",
+        "selectedPods": 2,
+        "policyTypes": ["Ingress", "Egress"],
+        "policyTypesText": "Ingress,Egress",
+        "observedGeneration": 1,
+    }
     await kube.patch(path, {"status": status})
     upstream = table(cluster, namespace, "netpol")
     assert upstream == [["NAME", "POD-SELECTOR", "AGE"], ["columns", "app=web", upstream[1][2]]]
     header, row = table(cluster, namespace, "mnp", "-o", "wide")
     assert header == ["NAME", "POD-SELECTOR", "SELECTED", "AGE", "POLICY-TYPES"]
-    assert row == ["columns", "app=web", "2", row[3], '["Ingress"]']
+    assert row == ["columns", "app=web", "2", row[3], "Ingress,Egress"]
     assert table(cluster, namespace, "mnetpol")[0] == ["NAME", "POD-SELECTOR", "SELECTED", "AGE"]
 
 
