@@ -10,8 +10,9 @@ Pydantic's `model_json_schema()` is JSON Schema; a CRD wants a *structural* Open
 - `const` → a one-value `enum`; `x-kubernetes-*` extras (CEL rules, list types) are kept as they are;
 - descriptions → Go-doc wrapped lines joined into paragraphs, as upstream's OpenAPI has them.
 
-Usage: `python -m operators.api.crdgen` writes crds/; `python -m operators.api.crdgen --check` exits 1
-when crds/ does not match the models.
+Usage: `python -m operators.api.crdgen` writes crds/ and the Helm chart's copy, charts/mini-operators/crds/
+(Helm installs a chart's crds/ verbatim); `python -m operators.api.crdgen --check` exits 1 when either does not
+match the models.
 """
 
 from __future__ import annotations
@@ -30,9 +31,20 @@ from operators.api import KINDS
 from operators.api.crdinfo import GROUP, VERSION
 from operators.api.meta import CustomResource
 
-__all__ = ["CRDS_DIR", "all_crds", "check", "crd_for", "filename", "render", "structural_schema", "write"]
+__all__ = [
+    "CHART_CRDS_DIR",
+    "CRDS_DIR",
+    "all_crds",
+    "check",
+    "crd_for",
+    "filename",
+    "render",
+    "structural_schema",
+    "write",
+]
 
 CRDS_DIR = Path(__file__).resolve().parents[2] / "crds"
+CHART_CRDS_DIR = Path(__file__).resolve().parents[2] / "charts" / "mini-operators" / "crds"
 HEADER = "# Generated from operators/api by `python -m operators.api.crdgen`: edit the models, not this file.\n"
 
 Schema = dict[str, Any]
@@ -215,17 +227,21 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m operators.api.crdgen", description="Generate crds/ from the models."
     )
     parser.add_argument("--check", action="store_true", help="exit 1 if the CRD files differ from the models")
-    parser.add_argument("--dir", type=Path, default=CRDS_DIR, help=f"CRD directory (default: {CRDS_DIR})")
+    parser.add_argument(
+        "--dir", type=Path, help=f"CRD directory (default: {CRDS_DIR} and the chart's copy, {CHART_CRDS_DIR})"
+    )
     args = parser.parse_args(argv)
+    directories = [args.dir] if args.dir else [CRDS_DIR, CHART_CRDS_DIR]
     if args.check:
-        problems = check(args.dir)
+        problems = [problem for directory in directories for problem in check(directory)]
         for problem in problems:
             print(problem, file=sys.stderr)
         if problems:
-            print("crds/ is out of date: run `python -m operators.api.crdgen`", file=sys.stderr)
+            print("crds/ (or the chart's copy) is out of date: run `python -m operators.api.crdgen`", file=sys.stderr)
         return 1 if problems else 0
-    for path in write(args.dir):
-        print(f"wrote {path}")
+    for directory in directories:
+        for path in write(directory):
+            print(f"wrote {path}")
     return 0
 
 

@@ -3,6 +3,11 @@
 The session brings the local cluster up, or reuses a running one, and stops it at the end only if it started
 it. Every test gets its own namespace, deleted afterwards. Tests that need the controllers ask for `operator`,
 which runs the real operator in-process, in the test's event loop, against the real API server.
+
+With MINI_TEST_OPERATOR_KUBECONFIG set, the operator (in-process, and `OperatorProcess` children) uses that
+kubeconfig while the tests' own client keeps the admin one: tests/integration/test_helm.py runs the controllers'
+suites as the Helm chart's ServiceAccount that way. Every RBAC refusal the in-process operator then gets (a 403
+from the authorizer, not from admission) is recorded, and fails the session at its end.
 """
 
 from __future__ import annotations
@@ -13,19 +18,22 @@ import os
 import re
 import secrets
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from operators.app import serve
 from operators.devcluster.build import build
 from operators.devcluster.cluster import Cluster
-from operators.runtime.client import KubeClient
+from operators.runtime.client import ApiError, KubeClient
 from operators.runtime.manager import Manager, Options
 from tests.integration.kubehelpers import eventually
 
 REPO = Path(__file__).resolve().parents[2]
+OPERATOR_KUBECONFIG = "MINI_TEST_OPERATOR_KUBECONFIG"  # the operator's own credentials (see the module doc)
+RBAC_REFUSAL = re.compile(r'is forbidden: User ".*" cannot ')
 
 
 @pytest.fixture(scope="session")
@@ -79,8 +87,10 @@ class InProcessOperator:
     acting, and the next test that needs it starts it again.
     """
 
-    def __init__(self, kubeconfig: str) -> None:
+    def __init__(self, kubeconfig: str, *, record_forbidden: bool = False) -> None:
         self.kubeconfig = kubeconfig
+        self.record_forbidden = record_forbidden
+        self.forbidden: list[str] = []  # "VERB path: message" of every RBAC refusal, when recorded
         self.manager: Manager | None = None
         self._stop: threading.Event | None = None
         self._thread: threading.Thread | None = None
@@ -95,6 +105,8 @@ class InProcessOperator:
 
         def keep(manager: Manager) -> None:
             built.append(manager)
+            if self.record_forbidden:
+                _record_forbidden(manager.client, self.forbidden)
             if on_start is not None:
                 on_start(manager)  # before Kopf starts: fault seams hook into the client here
 
@@ -118,11 +130,45 @@ class InProcessOperator:
         self.manager = self._stop = self._thread = None
 
 
+def _record_forbidden(client: KubeClient, forbidden: list[str]) -> None:
+    """Note every RBAC refusal the operator's client gets (all its verbs go through `request` or `watch`)."""
+    request, watch = client.request, client.watch
+
+    def note(method: str, path: str, error: ApiError) -> None:
+        # The authorizer's wording; admission refusals (PodSecurity, quota, a terminating namespace) are 403s too.
+        if error.status == 403 and RBAC_REFUSAL.search(error.message):
+            forbidden.append(f"{method} {path}: {error.message}")
+
+    async def checked_request(method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            return await request(method, path, **kwargs)
+        except ApiError as error:
+            note(method, path, error)
+            raise
+
+    async def checked_watch(path: str, **kwargs: Any) -> AsyncGenerator[dict[str, Any], None]:
+        try:
+            async for event in watch(path, **kwargs):
+                yield event
+        except ApiError as error:
+            note("WATCH", path, error)
+            raise
+
+    client.request = checked_request  # type: ignore[method-assign]
+    client.watch = checked_watch  # type: ignore[method-assign]
+
+
 @pytest.fixture(scope="session")
 def operator_runner(cluster: Cluster, crds: None) -> Iterator[InProcessOperator]:
-    runner = InProcessOperator(str(cluster.layout.kubeconfig))
+    own = os.environ.get(OPERATOR_KUBECONFIG)
+    runner = InProcessOperator(own or str(cluster.layout.kubeconfig), record_forbidden=bool(own))
     yield runner
     runner.stop()
+    if runner.forbidden:
+        pytest.fail(
+            f"the operator got {len(runner.forbidden)} RBAC refusals as {own}:\n" + "\n".join(runner.forbidden[:20]),
+            pytrace=False,
+        )
 
 
 @pytest.fixture

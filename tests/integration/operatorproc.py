@@ -1,4 +1,7 @@
-"""The operator as a separate process (`python -m operators run`), for tests that stop, freeze or kill it."""
+"""The operator as a separate process (`python -m operators run`), for tests that stop, freeze or kill it.
+
+MINI_TEST_OPERATOR_KUBECONFIG, when set, replaces the kubeconfig the test gives (see conftest.py).
+"""
 
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ class OperatorProcess:
             "operators",
             "run",
             "--kubeconfig",
-            str(self.kubeconfig),
+            os.environ.get("MINI_TEST_OPERATOR_KUBECONFIG") or str(self.kubeconfig),
             "--liveness",
             "",
             "--metrics-bind-address",
