@@ -10,7 +10,8 @@ from operators.runtime.leaderelection import LeaderElectionConfig
 from operators.runtime.manager import Options
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of `mini-operators` (`run` and `agent`), also read by the docs' reference page."""
     parser = argparse.ArgumentParser(prog="mini-operators", description="Run the mini-operators controllers.")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the controllers against the current kubeconfig (or in-cluster)")
@@ -58,11 +59,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="BOOL",
         help="run workers only while holding the lease (default true; --leader-elect=false for one process)",
     )
-    election.add_argument("--leader-elect-lease-duration", type=_duration, default=15.0, metavar="DURATION")
-    election.add_argument("--leader-elect-renew-deadline", type=_duration, default=10.0, metavar="DURATION")
-    election.add_argument("--leader-elect-retry-period", type=_duration, default=2.0, metavar="DURATION")
-    election.add_argument("--leader-elect-resource-name", default="mini-operators", metavar="NAME")
-    election.add_argument("--leader-elect-resource-namespace", default="kube-system", metavar="NAMESPACE")
+    election.add_argument(
+        "--leader-elect-lease-duration",
+        type=_duration,
+        default=15.0,
+        metavar="DURATION",
+        help="how long a standby waits after the last renewal before it takes the lease (default 15s)",
+    )
+    election.add_argument(
+        "--leader-elect-renew-deadline",
+        type=_duration,
+        default=10.0,
+        metavar="DURATION",
+        help="how long the leader keeps retrying to renew before it stops leading (default 10s)",
+    )
+    election.add_argument(
+        "--leader-elect-retry-period",
+        type=_duration,
+        default=2.0,
+        metavar="DURATION",
+        help="the wait between two attempts to acquire or renew the lease (default 2s)",
+    )
+    election.add_argument(
+        "--leader-elect-resource-name",
+        default="mini-operators",
+        metavar="NAME",
+        help="the name of the coordination.k8s.io Lease (default %(default)s)",
+    )
+    election.add_argument(
+        "--leader-elect-resource-namespace",
+        default="kube-system",
+        metavar="NAMESPACE",
+        help="the namespace of the Lease (default %(default)s; the Helm chart uses its release namespace)",
+    )
     run.add_argument("-v", "--verbose", action="store_true", help="debug logging, including Kopf's")
     agent = commands.add_parser("agent", help="the policy agent of one node: enforce the policies with nftables")
     agent.add_argument("--node", required=True, help="the node whose pods this agent enforces for")
@@ -72,6 +101,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     agent.add_argument(
         "--node-address", action="append", default=[], help="another address of the node itself (NP-12; repeatable)"
     )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "agent":
         from operators.agent.agent import run_agent  # imported late: `--help` stays fast

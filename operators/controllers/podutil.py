@@ -163,6 +163,7 @@ def _newer_first(
     return rank_diff < 0
 
 
+# --8<-- [start:ranking]
 def active_pods_with_ranks_less(a: RankedPod, b: RankedPod, now: datetime.datetime) -> bool:
     """ActivePodsWithRanks.Less: True when `a` should be deleted before `b` (RS-12).
 
@@ -200,6 +201,9 @@ def active_pods_with_ranks_less(a: RankedPod, b: RankedPod, now: datetime.dateti
         return _newer_first(pa.creation_timestamp, pb.creation_timestamp, pa.uid, pb.uid, now)
     # (9) Otherwise equal.
     return False
+
+
+# --8<-- [end:ranking]
 
 
 def active_pods_with_ranks_key(now: datetime.datetime) -> Callable[[RankedPod], Any]:

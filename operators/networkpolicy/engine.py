@@ -381,6 +381,7 @@ class Engine:
             notes=tuple(notes),
         )
 
+    # --8<-- [start:side]
     def _side(
         self, direction: Direction, subject: Pod, src: Endpoint, dst: Endpoint, port: int, protocol: str
     ) -> SideVerdict:
@@ -411,6 +412,8 @@ class Engine:
             False,
             f"isolated by {isolated_by}, and no {direction.rules_field} rule of these policies matches (NP-05)",
         )
+
+    # --8<-- [end:side]
 
     def _rule_match(
         self, rule: _CompiledRule, other: Endpoint, dst: Endpoint, port: int, protocol: str

@@ -42,6 +42,7 @@ class ReachabilityMatrix:
         return "\n".join(lines)
 
 
+# --8<-- [start:matrix]
 def reachability_matrix(engine: Engine, port: int, protocol: str = "TCP") -> ReachabilityMatrix:
     """Every pod-to-pod verdict at once: allowed(s, d) = egress(s) admits d AND ingress(d) admits s (NP-04)."""
     egress = engine.egress_destinations(port, protocol)
@@ -53,6 +54,9 @@ def reachability_matrix(engine: Engine, port: int, protocol: str = "TCP") -> Rea
         pods=tuple(pod.key for pod in engine.pods),
         rows=tuple(out & into for out, into in zip(egress, admitted_by, strict=True)),
     )
+
+
+# --8<-- [end:matrix]
 
 
 def _transpose(columns: Sequence[int], size: int) -> list[int]:

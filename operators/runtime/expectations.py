@@ -55,12 +55,15 @@ class ControllerExpectations:
         exp = self._store.get(key)
         return None if exp is None else (exp.add, exp.delete)
 
+    # --8<-- [start:satisfied]
     def satisfied_expectations(self, key: str) -> bool:
         """RS-09: no record, or everything observed, or the record expired: the controller may sync."""
         exp = self._store.get(key)
         if exp is None:
             return True
         return exp.fulfilled() or self._clock() - exp.timestamp > self._ttl
+
+    # --8<-- [end:satisfied]
 
     def delete_expectations(self, key: str) -> None:
         """RS-10: forget `key` (the controller was deleted, or re-created with a new UID)."""

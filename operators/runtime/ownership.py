@@ -83,6 +83,7 @@ class Verdict(Enum):
     RELEASE = "release"  # mine but no longer matching: release it, not claimed
 
 
+# --8<-- [start:claim-object]
 def claim_object(owner: Owner, selector: LabelSelector, obj: Claimable) -> Verdict:
     """ClaimObject's decision for one object, rule for rule."""
     controller_ref = obj.controller_ref
@@ -102,6 +103,9 @@ def claim_object(owner: Owner, selector: LabelSelector, obj: Claimable) -> Verdi
     if owner.namespace and owner.namespace != obj.namespace:
         return Verdict.IGNORE
     return Verdict.ADOPT
+
+
+# --8<-- [end:claim-object]
 
 
 @dataclass(frozen=True, slots=True)

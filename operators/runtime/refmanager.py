@@ -60,6 +60,7 @@ async def claim(
     return verdicts.claimed(adopted)
 
 
+# --8<-- [start:recheck]
 async def _recheck_owner(client: KubeClient, resource: Resource, owner: Owner, what: str) -> str | None:
     """RS-15: adopt only if a fresh GET (not the cache) shows the same, undeleted owner."""
     try:
@@ -68,3 +69,6 @@ async def _recheck_owner(client: KubeClient, resource: Resource, owner: Owner, w
         return f"cannot adopt {what}: {error}"
     meta: dict[str, Any] = fresh.get("metadata") or {}
     return recheck_deletion_timestamp(owner, str(meta.get("uid", "")), parse_time(meta.get("deletionTimestamp")))
+
+
+# --8<-- [end:recheck]

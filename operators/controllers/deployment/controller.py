@@ -251,6 +251,7 @@ class DeploymentController:
         await self._sync_deployment_status(d, [*old_rss, new_rs], new_rs)
         return None
 
+    # --8<-- [start:rollout-rolling]
     async def _rollout_rolling(self, d: DeploymentView, rs_list: list[ReplicaSetView]) -> Result | None:
         """rolloutRolling (DP-16..DP-18): scale up, else scale down, else clean up; then the rollout status."""
         d, rs_list, new_rs, old_rss = await self._get_all_replica_sets_and_sync_revision(d, rs_list, create=True)
@@ -269,6 +270,8 @@ class DeploymentController:
         if deployment_complete(d, d.status):
             await self._cleanup(d, old_rss)
         return await self._sync_rollout_status(d, all_rss, new_rs)
+
+    # --8<-- [end:rollout-rolling]
 
     async def _rollout_recreate(self, d: DeploymentView, rs_list: list[ReplicaSetView]) -> Result | None:
         """rolloutRecreate (DP-23..DP-25): old RSs to 0, wait for their pods to be gone, then the new RS."""

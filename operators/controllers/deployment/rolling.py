@@ -28,6 +28,7 @@ __all__ = [
 ]
 
 
+# --8<-- [start:reconcile-new]
 def reconcile_new_replica_set(
     all_rss: Sequence[ReplicaSetView], new_rs: ReplicaSetView, deployment: DeploymentView
 ) -> Scale | None:
@@ -39,6 +40,10 @@ def reconcile_new_replica_set(
     return scale_replica_set_and_record_event(new_rs, new_rs_new_replicas(deployment, all_rss, new_rs), deployment)
 
 
+# --8<-- [end:reconcile-new]
+
+
+# --8<-- [start:reconcile-old]
 def reconcile_old_replica_sets(
     all_rss: Sequence[ReplicaSetView],
     old_rss: Sequence[ReplicaSetView],
@@ -69,6 +74,9 @@ def reconcile_old_replica_sets(
     scale_downs = scale_down_old_replica_sets_for_rolling_update([*cleaned, new_rs], cleaned, deployment)
     writes = [*cleanups, *scale_downs]
     return writes, any(write.size_changed for write in writes)
+
+
+# --8<-- [end:reconcile-old]
 
 
 def cleanup_unhealthy_replicas(

@@ -273,6 +273,7 @@ def replica_sets_by_size_newer(replica_sets: Iterable[ReplicaSetView]) -> list[R
     return sorted(newest_first, key=lambda rs: -rs.replicas)  # stable: keeps newest first among equals
 
 
+# --8<-- [start:proportional-scale]
 def scale(deployment: DeploymentView, new_rs: ReplicaSetView | None, old_rss: Sequence[ReplicaSetView]) -> list[Scale]:
     """scale: the writes that bring the ReplicaSets to the Deployment's size without a new rollout step.
 
@@ -320,6 +321,9 @@ def scale(deployment: DeploymentView, new_rs: ReplicaSetView | None, old_rss: Se
         if (write := scale_replica_set(rs, sizes[rs.name], deployment, operation)) is not None:
             scales.append(write)
     return scales
+
+
+# --8<-- [end:proportional-scale]
 
 
 def is_scaling_event(deployment: DeploymentView, rs_list: Sequence[ReplicaSetView]) -> bool:

@@ -431,6 +431,7 @@ def get_scaled_value_from_int_or_percent(value: IntOrString | None, total: int, 
     return -(-scaled // 100) if round_up else scaled // 100
 
 
+# --8<-- [start:resolve-fenceposts]
 def resolve_fenceposts(
     max_surge_: IntOrString | None, max_unavailable_: IntOrString | None, desired: int
 ) -> tuple[int, int]:
@@ -447,6 +448,9 @@ def resolve_fenceposts(
     if surge == 0 and unavailable == 0:
         unavailable = 1
     return surge, unavailable
+
+
+# --8<-- [end:resolve-fenceposts]
 
 
 def is_rolling_update(deployment: DeploymentView) -> bool:
@@ -499,6 +503,7 @@ def round_to_int32(value: float) -> int:
     return int(math.copysign(whole, value))
 
 
+# --8<-- [start:replica-set-fraction]
 def get_replica_set_fraction(rs: ReplicaSetView, deployment: DeploymentView) -> int:
     """getReplicaSetFraction (DP-21): how many replicas this RS gains (or loses) in a proportional scale.
 
@@ -518,6 +523,9 @@ def get_replica_set_fraction(rs: ReplicaSetView, deployment: DeploymentView) -> 
     return round_to_int32(new_size) - rs.replicas
 
 
+# --8<-- [end:replica-set-fraction]
+
+
 def get_replica_set_proportion(
     rs: ReplicaSetView | None, deployment: DeploymentView, replicas_to_add: int, replicas_added: int
 ) -> int:
@@ -533,6 +541,7 @@ def get_replica_set_proportion(
     return min(fraction, allowed) if replicas_to_add > 0 else max(fraction, allowed)
 
 
+# --8<-- [start:new-rs-new-replicas]
 def new_rs_new_replicas(
     deployment: DeploymentView, all_replica_sets: Iterable[ReplicaSetView], new_rs: ReplicaSetView
 ) -> int:
@@ -552,6 +561,9 @@ def new_rs_new_replicas(
     if deployment.strategy.type == RECREATE:
         return deployment.replicas
     raise ValueError(f"deployment type {deployment.strategy.type} isn't supported")
+
+
+# --8<-- [end:new-rs-new-replicas]
 
 
 def is_saturated(deployment: DeploymentView, rs: ReplicaSetView | None) -> bool:

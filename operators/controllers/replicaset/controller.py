@@ -117,6 +117,7 @@ class ReplicaSetController:
             return
         self._pod_updated(old, new)
 
+    # --8<-- [start:pod-added]
     def _pod_added(self, pod: Pod) -> None:
         if pod.deletion_timestamp is not None:
             self._pod_deleted(pod)  # RS-17: a pod that shows up terminating counts as deleted
@@ -128,6 +129,8 @@ class ReplicaSetController:
             return
         for rs in self._replica_sets_selecting(pod):  # an orphan: wake everyone who might adopt it
             self.controller.enqueue(rs.key)
+
+    # --8<-- [end:pod-added]
 
     def _pod_updated(self, old: Pod, new: Pod) -> None:
         if old.resource_version == new.resource_version:
@@ -152,11 +155,14 @@ class ReplicaSetController:
             for rs in self._replica_sets_selecting(new):
                 self.controller.enqueue(rs.key)
 
+    # --8<-- [start:pod-deleted]
     def _pod_deleted(self, pod: Pod) -> None:
         if (ref := pod.controller_ref) is None or (rs := self._resolve(pod.namespace, ref)) is None:
             return
         self.expectations.deletion_observed(rs.key, pod_key(pod))  # RS-08
         self.controller.enqueue(rs.key)
+
+    # --8<-- [end:pod-deleted]
 
     def _resolve(self, namespace: str, ref: OwnerReference) -> ReplicaSetView | None:
         """resolveControllerRef: the cached RS the ref names, if it is really the one (same UID)."""
@@ -181,6 +187,7 @@ class ReplicaSetController:
 
     # --- sync (RS-01) ------------------------------------------------------------------------------------------
 
+    # --8<-- [start:sync]
     async def sync(self, key: str) -> Result | None:
         namespace, name = key.split("/", 1)
         rs = self.replica_sets.get(namespace, name)
@@ -208,6 +215,8 @@ class ReplicaSetController:
             raise SyncError(manage_error.message)
         delay = availability_requeue_after(rs, status, claimed, now)  # RS-19
         return Result(requeue_after=delay.total_seconds()) if delay is not None else None
+
+    # --8<-- [end:sync]
 
     async def _update_status(self, rs: ReplicaSetView, status: dict[str, Any]) -> None:
         """updateReplicaSetStatus: write with the cached resourceVersion; on a conflict, once more with a fresh one.
@@ -248,6 +257,7 @@ class ReplicaSetController:
                 return await self._delete_pods(rs, pods)
         return None
 
+    # --8<-- [start:create-pods]
     async def _create_pods(self, rs: ReplicaSetView, count: int) -> ManageError | None:
         """RS-04, RS-05, RS-07: expect, then create in slow-start batches; unexpect what was never created."""
         self.expectations.expect_creations(rs.key, count)
@@ -274,6 +284,9 @@ class ReplicaSetController:
             self.expectations.lower_expectations(rs.key, skipped, 0)
         return ManageError("create", _one_line(failure)) if failure is not None else None
 
+    # --8<-- [end:create-pods]
+
+    # --8<-- [start:delete-pods]
     async def _delete_pods(self, rs: ReplicaSetView, pods: tuple[Pod, ...]) -> ManageError | None:
         """RS-06, RS-08: expect the deletions by pod key, then delete them all in parallel.
 
@@ -295,8 +308,11 @@ class ReplicaSetController:
         errors = [error for error in await asyncio.gather(*(delete(pod) for pod in pods)) if error is not None]
         return ManageError("delete", _one_line(errors[0])) if errors else None
 
+    # --8<-- [end:delete-pods]
+
     # --- claiming (RS-13..RS-16) -------------------------------------------------------------------------------
 
+    # --8<-- [start:claim-pods]
     async def _claim_pods(self, rs: ReplicaSetView, pods: list[Pod]) -> list[Pod]:
         owner = Owner(API_VERSION, KIND, rs.name, rs.uid, rs.namespace, deleting=rs.deletion_timestamp is not None)
         return await claim(
@@ -309,6 +325,8 @@ class ReplicaSetController:
             release=lambda pod: self._release(owner, pod),
             what="pods",
         )
+
+    # --8<-- [end:claim-pods]
 
     async def _adopt(self, owner: Owner, pod: Pod) -> bool | str:
         """True when adopted; False when the pod is gone; an error message otherwise."""

@@ -24,6 +24,7 @@ def get_pods_ranked_by_related_pods_on_same_node(
     return [RankedPod(pod, pods_on_node[pod.node_name]) for pod in pods_to_rank]
 
 
+# --8<-- [start:pods-to-delete]
 def get_pods_to_delete(
     filtered_pods: Sequence[Pod], related_pods: Iterable[Pod], diff: int, now: datetime.datetime
 ) -> list[Pod]:
@@ -35,6 +36,9 @@ def get_pods_to_delete(
         ranked = get_pods_ranked_by_related_pods_on_same_node(filtered_pods, related_pods)
         return [ranked_pod.pod for ranked_pod in sorted(ranked, key=active_pods_with_ranks_key(now))[:diff]]
     return list(filtered_pods[:diff])
+
+
+# --8<-- [end:pods-to-delete]
 
 
 def get_pod_keys(pods: Iterable[Pod]) -> list[str]:

@@ -45,6 +45,7 @@ class ScaleDown:
     pods: tuple[Pod, ...]
 
 
+# --8<-- [start:manage-replicas]
 def manage_replicas(
     rs: ReplicaSetView,
     active_pods: Sequence[Pod],
@@ -63,6 +64,9 @@ def manage_replicas(
         diff = min(diff, burst_replicas)
         return ScaleDown(tuple(get_pods_to_delete(active_pods, related_pods, diff, now)))  # RS-11, RS-12
     return None
+
+
+# --8<-- [end:manage-replicas]
 
 
 def replica_sets_with_same_controller(

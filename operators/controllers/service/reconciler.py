@@ -230,6 +230,7 @@ class _Group:
     controller_name: str
 
 
+# --8<-- [start:placement]
 def _reconcile_by_port_mapping(
     service: ServiceView, existing: list[EndpointSlice], desired: EndpointSet, group: _Group
 ) -> tuple[list[EndpointSlice], list[EndpointSlice], list[EndpointSlice]]:
@@ -288,6 +289,9 @@ def _reconcile_by_port_mapping(
             to_create.append(target)
 
     return to_create, [slices_by_name[n] for n in to_update], [slices_by_name[n] for n in to_delete]
+
+
+# --8<-- [end:placement]
 
 
 def _fill(slice_: EndpointSlice, desired: EndpointSet, max_endpoints: int) -> EndpointSlice:

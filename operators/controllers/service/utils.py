@@ -72,6 +72,7 @@ def should_pod_be_in_endpoints(pod: Pod, include_terminating: bool = True) -> bo
     return include_terminating or pod.deletion_timestamp is None
 
 
+# --8<-- [start:pod-to-endpoint]
 def pod_to_endpoint(pod: Pod, node: Node | None, service: ServiceView, address_type: str) -> Endpoint:
     """podToEndpoint (ES-04, ES-05): ready = publishNotReadyAddresses || (serving && !terminating)."""
     serving = pod.ready
@@ -86,6 +87,9 @@ def pod_to_endpoint(pod: Pod, node: Node | None, service: ServiceView, address_t
         node_name=pod.node_name or None,
         zone=zone or None,
     )
+
+
+# --8<-- [end:pod-to-endpoint]
 
 
 def _should_set_hostname(pod: Pod, service: ServiceView) -> bool:
@@ -150,6 +154,7 @@ def pod_endpoints_changed(old: Pod, new: Pod) -> tuple[bool, bool]:
 # --- ports (ES-06) ----------------------------------------------------------------------------------------------
 
 
+# --8<-- [start:find-port]
 def find_port(pod: Pod, service_port: ServicePort) -> int | None:
     """findPort: a numeric targetPort as is; a named one is the first container port with that name and
     protocol, then the sidecars' (restartable init containers). None when the pod has no such port."""
@@ -160,6 +165,9 @@ def find_port(pod: Pod, service_port: ServicePort) -> int | None:
         if port.name == target and port.protocol == service_port.protocol:
             return port.container_port
     return None
+
+
+# --8<-- [end:find-port]
 
 
 def get_endpoint_ports(service: ServiceView, pod: Pod) -> tuple[EndpointPort, ...]:
