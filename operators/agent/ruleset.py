@@ -19,6 +19,7 @@ IPv4 only, as the test bed; SCTP is not compiled (this kernel has no SCTP).
 from __future__ import annotations
 
 import ipaddress
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -26,7 +27,7 @@ from operators.kube.objects import Pod
 from operators.kube.selectors import Everything
 from operators.networkpolicy.model import Direction, Peer, Policy, PolicyPort, Rule, Snapshot
 
-__all__ = ["TABLE", "Element", "Ruleset", "compile_ruleset", "owners_of_addresses"]
+__all__ = ["TABLE", "Element", "Ruleset", "compile_ruleset", "disjoint", "owners_of_addresses"]
 
 TABLE = "mini-netpol"
 _PROTOCOLS = {"TCP": "tcp", "UDP": "udp"}
@@ -72,6 +73,7 @@ def compile_ruleset(snapshot: Snapshot, node: str, node_addresses: Sequence[str]
                 for rule in policy.rules(direction):
                     networks = peers.networks(rule, policy)
                     allowed[direction] |= _elements(rule, pod, address, networks, direction, snapshot)
+    allowed = {direction: disjoint(elements) for direction, elements in allowed.items()}
     text = _render(node_addresses, isolated, allowed)
     return Ruleset(
         text,
@@ -80,6 +82,52 @@ def compile_ruleset(snapshot: Snapshot, node: str, node_addresses: Sequence[str]
         frozenset(allowed[Direction.INGRESS]),
         frozenset(allowed[Direction.EGRESS]),
     )
+
+
+def disjoint(elements: Iterable[Element]) -> set[Element]:
+    """The same admitted traffic as elements that do not overlap: nftables refuses a concatenated interval set
+    whose elements overlap ("File exists"), and an allow-all rule beside a narrower one on the same pod, or a
+    pod selector beside an ipBlock holding that pod, makes them overlap (NP-05: the union is what counts).
+    Per local pod and protocol, the port axis is cut at every range boundary; the networks admitted on each
+    slice are collapsed (contained ones dropped, neighbours merged); neighbouring slices with the same
+    networks are joined again."""
+    groups: dict[tuple[ipaddress.IPv4Address, str], list[tuple[ipaddress.IPv4Network, int, int]]] = {}
+    for local, network, protocol, first, last in elements:
+        groups.setdefault((local, protocol), []).append((network, first, last))
+    out: set[Element] = set()
+    for (local, protocol), items in groups.items():
+        if not _overlap(items):  # the common case, checked in O(n log n): nothing to cut
+            out.update((local, network, protocol, first, last) for network, first, last in items)
+            continue
+        cuts = sorted({first for _, first, _ in items} | {last + 1 for _, _, last in items})
+        slices: list[tuple[int, int, tuple[ipaddress.IPv4Network, ...]]] = []
+        for start, end in itertools.pairwise(cuts):
+            covering = (network for network, first, last in items if first <= start and end - 1 <= last)
+            networks = tuple(ipaddress.collapse_addresses(covering))
+            if not networks:
+                continue
+            if slices and slices[-1][1] == start - 1 and slices[-1][2] == networks:
+                slices[-1] = (slices[-1][0], end - 1, networks)
+            else:
+                slices.append((start, end - 1, networks))
+        out.update((local, network, protocol, first, last) for first, last, networks in slices for network in networks)
+    return out
+
+
+def _overlap(items: Sequence[tuple[ipaddress.IPv4Network, int, int]]) -> bool:
+    """Whether two of one pod's (network, first port, last port) overlap: two distinct port ranges that
+    overlap, or, on one range, two networks that do."""
+    by_range: dict[tuple[int, int], list[ipaddress.IPv4Network]] = {}
+    for network, first, last in items:
+        by_range.setdefault((first, last), []).append(network)
+    ranges = sorted(by_range)
+    if any(previous[1] >= following[0] for previous, following in itertools.pairwise(ranges)):
+        return True
+    for networks in by_range.values():
+        ordered = sorted(set(networks), key=lambda n: (int(n.network_address), -n.prefixlen))
+        if any(a.broadcast_address >= b.network_address for a, b in itertools.pairwise(ordered)):
+            return True
+    return False
 
 
 def owners_of_addresses(pods: Iterable[Pod]) -> list[Pod]:

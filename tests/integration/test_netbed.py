@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from operators.agent.ruleset import compile_ruleset, owners_of_addresses
+from operators.agent.ruleset import TABLE, compile_ruleset, owners_of_addresses
 from operators.devcluster.cluster import Cluster
 from operators.devcluster.net.bed import TestBed
 from operators.devcluster.net.netns import existing
@@ -289,7 +289,28 @@ async def agents(cluster: Cluster, bed: TestBed, tmp_path: Path) -> AsyncIterato
                 stderr=asyncio.subprocess.STDOUT,
             )
         )
+
+    async def loaded(netns: str) -> bool:
+        listed = await asyncio.create_subprocess_exec(
+            *("ip", "netns", "exec", netns, "nft", "list", "table", "inet", TABLE),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        return await listed.wait() == 0
+
+    async def all_loaded() -> bool:
+        return all(await asyncio.gather(*(loaded(node.netns) for node in bed.nodes.values())))
+
+    # Ready when every agent has synced and loaded its first table: what a test then changes reaches the
+    # agents as watch events (the update path), and no test times the agents' start-up (Python imports).
+    await eventually(all_loaded, within=60, what="every node's agent loading its first table")
     yield processes
+    for node in bed.nodes.values():  # what each node enforced at the end (shown if the test failed)
+        listed = await asyncio.create_subprocess_exec(
+            *("ip", "netns", "exec", node.netns, "nft", "list", "ruleset"), stdout=asyncio.subprocess.PIPE
+        )
+        ruleset, _ = await listed.communicate()
+        print(f"--- nft ruleset of {node.name}\n{ruleset.decode()}")
     for process in processes:
         process.terminate()
     for process in processes:

@@ -90,3 +90,10 @@ def test_an_address_keeps_its_mac_like_the_cni_bridge_plugin() -> None:
     nodes = {n.name: n for n in node_nets([node("kwok-node-0", 0)])}
     first, second = pod_nets([pod("a", "kwok-node-0", "10.244.0.5"), pod("b", "kwok-node-0", "10.244.0.5")], nodes)
     assert first.mac == second.mac and first.netns != second.netns
+
+
+def test_the_pods_gateway_has_a_fixed_mac() -> None:
+    """A bridge left to itself takes the lowest MAC of its ports and changes it as pods come and go: a pod's
+    cached gateway entry then points nowhere (cross-node connections were lost that way). Fixed, from its IP."""
+    (net,) = node_nets([node("kwok-node-1", 1)])
+    assert net.bridge_mac == "0a:58:0a:f4:1f:fe" == pod_mac(net.gateway)

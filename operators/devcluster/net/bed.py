@@ -13,34 +13,20 @@ import asyncio
 import contextlib
 import json
 import logging
-import socket
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from operators.devcluster.net import netns
 from operators.devcluster.net.plan import PREFIX, UNDERLAY, NodeNet, PodNet, holders, node_nets, pod_nets
 from operators.devcluster.net.proxy import KubeProxy
-from operators.devcluster.net.sockets import listening_socket, probe
+from operators.devcluster.net.responder import Responder
+from operators.devcluster.net.sockets import listening_socket, probe, reachable
 
 __all__ = ["TestBed", "remove_recorded"]
 
 logger = logging.getLogger(__name__)
-
-
-class _Hostname(asyncio.DatagramProtocol):
-    """UDP: every datagram is answered with the pod's name."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name.encode() + b"\n"
-        self.transport: asyncio.DatagramTransport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.DatagramTransport, transport)  # a datagram endpoint's transport
-
-    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        if self.transport is not None:
-            self.transport.sendto(self.name, addr)
+READY_WITHIN = 30.0  # seconds for a wired pod to answer from its node before wait_for() reports it
 
 
 class TestBed:
@@ -64,7 +50,8 @@ class TestBed:
         self.nodes: dict[str, NodeNet] = {}
         self.pods: dict[str, PodNet] = {}  # the wired pods, by uid
         self._claims: dict[str, PodNet] = {}  # every pod the watch says should have a network, by uid
-        self._servers: dict[str, list[asyncio.AbstractServer | asyncio.BaseTransport]] = {}
+        self._served: set[str] = set()  # the wired pods whose responder answers and whose node reaches them
+        self._responder: Responder | None = None
         self._watch: asyncio.Task[None] | None = None
         self._unserved: dict[str, str] = {}  # namespace/name -> why its responder is not listening
         self._changed = asyncio.Event()
@@ -90,6 +77,7 @@ class TestBed:
             self._record(node.netns)
             netns.add_node(node)
         netns.routes_between(list(self.nodes.values()))
+        await self._nodes_reach_each_other()
         if self.kube_proxy is not None:
             binary, kubeconfig = self.kube_proxy
             for node in self.nodes.values():
@@ -97,7 +85,21 @@ class TestBed:
                 proxy = KubeProxy(node, binary, kubeconfig, self.state_file.parent / f"kube-proxy-{node.name}.log")
                 await proxy.start()
                 self.proxies.append(proxy)
+        self._responder = Responder()
         self._watch = asyncio.create_task(self._follow(), name="testbed-pods")
+
+    async def _nodes_reach_each_other(self) -> None:
+        """Wait until every node answers every other on the underlay. New links come up asynchronously: an ARP
+        request sent before they do is lost and repeated only a second later, and the first packet between two
+        nodes waits for it (a pod's first connection to another node timed out that way)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + READY_WITHIN
+        for node in self.nodes.values():
+            for other in self.nodes.values():
+                while other is not node and not await reachable(node.netns, str(other.address), wait=0.2):
+                    if loop.time() > deadline:
+                        unreached = f"{other.name} ({other.address})"
+                        raise netns.NetError(f"{node.name} does not reach {unreached} on the underlay")
 
     async def stop(self) -> None:
         """Stop following, close every listener, and remove every namespace the test bed made."""
@@ -107,8 +109,10 @@ class TestBed:
         for proxy in self.proxies:
             await proxy.stop()
         self.proxies.clear()
-        for uid in list(self._servers):
-            self._close(uid)
+        if self._responder is not None:
+            self._responder.stop()  # closes every pod's sockets
+            self._responder = None
+        self._served.clear()
         remove_recorded(self.state_file)
         self.pods.clear()
         self._claims.clear()
@@ -177,42 +181,35 @@ class TestBed:
         netns.remove_pod(pod, self.nodes[pod.node])
 
     async def _serve(self, pod: PodNet) -> None:
-        """The responder of one pod: its name on each declared port, TCP and UDP."""
-        loop = asyncio.get_running_loop()
+        """The responder of one pod (its name on each declared port, TCP and UDP), then its readiness."""
+        assert self._responder is not None
         name = pod.key.split("/", 1)[1]
-        servers: list[asyncio.AbstractServer | asyncio.BaseTransport] = []
-
-        async def answer(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            writer.write(name.encode() + b"\n")
-            with contextlib.suppress(OSError):
-                await writer.drain()
-            writer.close()
-
         try:
-            for port, protocol in pod.ports:
-                sock: socket.socket = listening_socket(pod.netns, port, protocol)
-                if protocol == "TCP":
-                    servers.append(await asyncio.start_server(answer, sock=sock, backlog=socket.SOMAXCONN))
-                else:
-                    transport, _ = await loop.create_datagram_endpoint(lambda: _Hostname(name), sock=sock)
-                    servers.append(transport)
+            sockets = [listening_socket(pod.netns, port, protocol) for port, protocol in pod.ports]
         except OSError as error:
-            for server in servers:
-                server.close()
             if self.pods.get(pod.uid) is pod:  # still wired: wait_for() reports it
                 self._unserved[pod.key] = f"its responder did not start: {error}"
             self._changed.set()
             return
-        if pod.uid in self.pods:
-            self._servers[pod.uid] = servers
-        else:  # deleted while its listeners were being opened
-            for server in servers:
-                server.close()
+        self._responder.serve(pod.uid, sockets, name)
+        # Ready when its node reaches it, as a kubelet's readiness probe: a namespace's link comes up
+        # asynchronously, and a first SYN sent before it does is lost and retried only after a second.
+        loop = asyncio.get_running_loop()
+        node, deadline = self.nodes[pod.node], loop.time() + READY_WITHIN
+        while pod.uid in self.pods and not await reachable(node.netns, str(pod.address), wait=0.2):
+            if loop.time() > deadline:
+                self._unserved[pod.key] = f"not reachable from its node {node.name} within {READY_WITHIN:.0f} s"
+                break
+        if self.pods.get(pod.uid) is pod and pod.key not in self._unserved:
+            self._served.add(pod.uid)
+        elif pod.uid not in self.pods:  # deleted while it was being brought up
+            self._responder.withdraw(pod.uid)
         self._changed.set()
 
     def _close(self, uid: str) -> None:
-        for server in self._servers.pop(uid, []):
-            server.close()
+        self._served.discard(uid)
+        if self._responder is not None:
+            self._responder.withdraw(uid)
 
     # --- probing ---------------------------------------------------------------------------------------------
 
@@ -224,10 +221,11 @@ class TestBed:
         raise KeyError(f"pod {key} is not wired into the test bed")
 
     async def wait_for(self, keys: set[str], *, within: float = 60) -> None:
-        """Wait until every pod of `keys` (`namespace/name`) is wired and its responder listens."""
+        """Wait until every pod of `keys` (`namespace/name`) is wired, its responder listens, and its node
+        reaches it."""
         async with asyncio.timeout(within):
             while True:
-                wired = {p.key for p in self.pods.values() if p.uid in self._servers or not p.ports}
+                wired = {p.key for p in self.pods.values() if p.uid in self._served}
                 if keys <= wired:
                     return
                 if failed := sorted(keys & self._unserved.keys()):

@@ -74,7 +74,9 @@ def add_node(node: NodeNet) -> None:
     _ip("link", "set", node.underlay_veth, "master", "br0", "up", netns=UNDERLAY)
     _ip("addr", "add", f"{node.address}/24", "dev", "eth0", netns=ns)
     _ip("link", "set", "eth0", "up", netns=ns)
-    _ip("link", "add", "cbr0", "type", "bridge", netns=ns)
+    # A fixed MAC: a bridge without one takes the lowest MAC of its ports and changes it as pods come and go,
+    # and a pod that cached the gateway's old MAC sends into the void until its neighbour entry expires.
+    _ip("link", "add", "cbr0", "address", node.bridge_mac, "type", "bridge", netns=ns)
     _ip("addr", "add", f"{node.gateway}/{node.pod_cidr.prefixlen}", "dev", "cbr0", netns=ns)
     _ip("link", "set", "cbr0", "up", netns=ns)
     _sysctl(ns, "net.ipv4.ip_forward", "1")

@@ -65,6 +65,11 @@ class NodeNet:
         """The last address of the pod CIDR: kwok hands pod IPs out from the first, so this one stays free."""
         return self.pod_cidr.broadcast_address - 1
 
+    @property
+    def bridge_mac(self) -> str:
+        """The MAC of the pods' bridge, derived from the gateway address as a pod's from its IP."""
+        return pod_mac(self.gateway)
+
 
 @dataclass(frozen=True, slots=True)
 class PodNet:

@@ -171,3 +171,48 @@ def test_an_address_held_by_a_terminating_and_a_new_pod_is_the_new_pods() -> Non
         }
     )
     assert [p.name for p in owners_of_addresses([old, new, going])] == ["new", "going"]
+
+
+def overlapping(elements: frozenset[Any]) -> list[tuple[Any, Any]]:
+    """Pairs of elements nftables would refuse together: same local pod and protocol, overlapping networks
+    and overlapping port ranges."""
+    items = sorted(elements, key=str)
+    return [
+        (a, b)
+        for i, a in enumerate(items)
+        for b in items[i + 1 :]
+        if a[0] == b[0] and a[2] == b[2] and a[1].overlaps(b[1]) and a[3] <= b[4] and b[3] <= a[4]
+    ]
+
+
+def test_an_allow_all_policy_beside_a_narrower_one_compiles_to_disjoint_elements() -> None:
+    """upstream's "should enforce multiple ingress policies with ingress allow-all policy taking precedence":
+    NP-05 makes the union count, and nftables refuses overlapping elements in a concatenated interval set
+    ("File exists"): the agent kept its previous table. The union is what the elements now hold, disjoint."""
+    rules = compiled(
+        ns("x", ns="x"),
+        pod("x", "a", "10.0.0.1", app="a"),
+        pod("x", "b", "10.0.0.2", app="b"),
+        policy("x", "only-80", {"podSelector": {"matchLabels": {"app": "a"}}, "ingress": [{"ports": [{"port": 80}]}]}),
+        policy("x", "allow-all", {"podSelector": {"matchLabels": {"app": "a"}}, "ingress": [{}]}),
+        policy(
+            "x",
+            "b-and-block",
+            {
+                "podSelector": {"matchLabels": {"app": "b"}},
+                "ingress": [
+                    {"from": [{"podSelector": {"matchLabels": {"app": "a"}}}], "ports": [{"port": 80}]},
+                    {"from": [{"ipBlock": {"cidr": "10.0.0.0/8"}}], "ports": [{"port": 70, "endPort": 90}]},
+                ],
+            },
+        ),
+    )
+    assert not overlapping(rules.ingress_allowed)
+    a, b, everywhere = ip("10.0.0.1"), ip("10.0.0.2"), net("0.0.0.0/0")
+    assert {(e[1], e[2], e[3], e[4]) for e in rules.ingress_allowed if e[0] == a} == {
+        (everywhere, "tcp", 0, 65535),
+        (everywhere, "udp", 0, 65535),
+    }, "allow-all covers port 80 from anywhere: one element per protocol"
+    assert {(e[1], e[3], e[4]) for e in rules.ingress_allowed if e[0] == b} == {(net("10.0.0.0/8"), 70, 90)}, (
+        "the pod a on 80 lies inside the block's 70-90"
+    )
