@@ -24,22 +24,16 @@ from operators.cli.main import main
 from operators.devcluster.cluster import Cluster
 from operators.runtime.client import KubeClient
 from tests.integration.kubehelpers import eventually
+from tests.integration.netpol_cases import E2E_CASES, Model, create_policy
 from tests.unit.networkpolicy.netpol_e2e import (
-    NAMESPACE_LABEL_KEY,
-    Peer,
-    Reachability,
     gen_network_policy,
     gen_network_policy_with_match_label,
     host_cidr,
-    make_large_cidr_for_ip,
-    pretty_print,
 )
 
 pytestmark = [pytest.mark.cluster, pytest.mark.usefixtures("crds")]
 
 RUN_LABEL = "netpol-live-test"  # every pod of a test carries RUN_LABEL=<token>: one WATCH follows them all
-NETPOL = "/apis/networking.k8s.io/v1/namespaces/{}/networkpolicies"
-MINI_NETPOL = "/apis/minik8s.dev/v1/namespaces/{}/mininetworkpolicies"
 WAIT = 60.0  # seconds for kwok to run the pods
 DELETION_WAIT = (
     180.0  # seconds for the namespace controller to delete earlier tests' namespaces (~10 s each, 10 at once)
@@ -171,13 +165,6 @@ def _all_have_ips(ips: Mapping[str, str | None], count: int) -> bool:
     return len(ips) == count and all(ips.values())
 
 
-async def create_policy(kube: KubeClient, policy: Mapping[str, Any], namespace: str, *, mini: bool = False) -> None:
-    body = {**policy, "metadata": {**policy["metadata"], "namespace": namespace}}
-    if mini:
-        body |= {"apiVersion": "minik8s.dev/v1", "kind": "MiniNetworkPolicy"}
-    await kube.create((MINI_NETPOL if mini else NETPOL).format(namespace), body)
-
-
 # ---------------------------------------------------------------------------------------------- (1) live = bundle
 
 
@@ -253,226 +240,7 @@ async def test_live_and_bundle_give_the_same_answers(
 
 
 # ---------------------------------------------------------------------------------------------- (2) upstream e2e
-
-
-class Model:
-    """The upstream e2e model (x, y, z x a, b, c) on the cluster, under unique namespace names.
-
-    Methods mirror kubeManager / the test helpers of test/e2e/network/netpol; `validate` is ValidateOrFail,
-    with the probes replaced by `kubectl mini netpol matrix` reading the cluster live.
-    """
-
-    def __init__(self, kube: KubeClient, mini: Cli, names: Mapping[str, str], ips: Mapping[str, str]) -> None:
-        self.kube, self.mini, self.names, self.ips = kube, mini, names, ips
-        self.pods = tuple(ips)
-
-    def ns(self, base: str) -> str:
-        return self.names[base]
-
-    def pod(self, base: str, name: str) -> str:
-        return f"{self.names[base]}/{name}"
-
-    def pod_ip(self, base: str, name: str) -> str:
-        return self.ips[self.pod(base, name)]
-
-    async def create_policy(self, policy: Mapping[str, Any], base: str) -> None:
-        await create_policy(self.kube, policy, self.ns(base))
-
-    async def update_policy(self, policy: Mapping[str, Any], base: str) -> None:
-        path = NETPOL.format(self.ns(base)) + "/" + policy["metadata"]["name"]
-        current = await self.kube.get(path)
-        await self.kube.replace(path, {**policy, "metadata": current["metadata"]})
-
-    async def add_namespace_label(self, base: str, key: str, value: str) -> None:
-        await self.kube.patch(f"/api/v1/namespaces/{self.ns(base)}", {"metadata": {"labels": {key: value}}})
-
-    async def validate(self, port: int, protocol: str, reachability: Reachability) -> None:
-        """ValidateOrFail with ignoreLoopback: every non-loopback cell of the live matrix as expected."""
-        flags = [flag for name in self.names.values() for flag in ("-n", name)]
-        code, out, err = await self.mini(
-            "netpol", "matrix", *flags, "--port", str(port), "--protocol", protocol, "-o", "json"
-        )
-        assert (code, err) == (0, ""), err
-        observed = json.loads(out)["matrix"]
-        assert sorted(observed) == sorted(self.pods)
-        wrong = [
-            (s, d) for s in self.pods for d in self.pods if s != d and reachability.expected[s][d] != observed[s][d]
-        ]
-        assert not wrong, (
-            f"{len(wrong)} wrong results on {protocol}/{port}: {wrong}\n"
-            f"expected:\n{pretty_print(self.pods, reachability.expected)}\n\nobserved:\n{pretty_print(self.pods, observed)}"
-        )
-
-
-async def should_support_a_default_deny_ingress_policy(k8s: Model) -> None:
-    await k8s.create_policy(gen_network_policy("deny-ingress", {}, ingress=[]), "x")
-    reachability = Reachability(k8s.pods, True)
-    reachability.expect_peer(Peer(), Peer(namespace=k8s.ns("x")), False)
-    await k8s.validate(80, "TCP", reachability)
-
-
-async def should_support_a_default_deny_all_policy(k8s: Model) -> None:
-    await k8s.create_policy(gen_network_policy("deny-all", {}, ingress=[], egress=[]), "x")
-    reachability = Reachability(k8s.pods, True)
-    reachability.expect_peer(Peer(), Peer(namespace=k8s.ns("x")), False)
-    reachability.expect_peer(Peer(namespace=k8s.ns("x")), Peer(), False)
-    await k8s.validate(80, "TCP", reachability)
-
-
-async def should_enforce_policy_to_allow_traffic_only_from_a_different_namespace_based_on_namespaceselector(
-    k8s: Model,
-) -> None:
-    ingress_rule = {"from": [{"namespaceSelector": {"matchLabels": {NAMESPACE_LABEL_KEY: k8s.ns("y")}}}]}
-    policy = gen_network_policy_with_match_label("allow-client-a-via-ns-selector", {"pod": "a"}, ingress=[ingress_rule])
-    await k8s.create_policy(policy, "x")
-    reachability = Reachability(k8s.pods, True)
-    reachability.expect_peer(Peer(namespace=k8s.ns("x")), Peer(namespace=k8s.ns("x"), pod="a"), False)
-    reachability.expect_peer(Peer(namespace=k8s.ns("z")), Peer(namespace=k8s.ns("x"), pod="a"), False)
-    await k8s.validate(80, "TCP", reachability)
-
-
-async def should_enforce_policy_based_on_podselector_and_namespaceselector(k8s: Model) -> None:
-    selector = {"matchExpressions": [{"key": NAMESPACE_LABEL_KEY, "operator": "NotIn", "values": [k8s.ns("x")]}]}
-    ingress_rule = {"from": [{"namespaceSelector": selector, "podSelector": {"matchLabels": {"pod": "b"}}}]}
-    policy = gen_network_policy_with_match_label(
-        "allow-ns-y-podselector-and-nsselector", {"pod": "a"}, ingress=[ingress_rule]
-    )
-    await k8s.create_policy(policy, "x")
-    reachability = Reachability(k8s.pods, True)
-    reachability.expect_all_ingress(k8s.pod("x", "a"), False)
-    reachability.expect(k8s.pod("y", "b"), k8s.pod("x", "a"), True)
-    reachability.expect(k8s.pod("z", "b"), k8s.pod("x", "a"), True)
-    await k8s.validate(80, "TCP", reachability)
-
-
-async def should_enforce_policy_based_on_ports(k8s: Model) -> None:
-    ingress_rule = {
-        "from": [{"namespaceSelector": {"matchLabels": {NAMESPACE_LABEL_KEY: k8s.ns("y")}}}],
-        "ports": [{"port": 81, "protocol": "TCP"}],
-    }
-    policy = gen_network_policy_with_match_label("allow-client-a-via-ns-selector", {"pod": "a"}, ingress=[ingress_rule])
-    await k8s.create_policy(policy, "x")
-    reachability = Reachability(k8s.pods, True)
-    reachability.expect_peer(Peer(namespace=k8s.ns("x")), Peer(namespace=k8s.ns("x"), pod="a"), False)
-    reachability.expect_peer(Peer(namespace=k8s.ns("y")), Peer(namespace=k8s.ns("x"), pod="a"), True)
-    reachability.expect_peer(Peer(namespace=k8s.ns("z")), Peer(namespace=k8s.ns("x"), pod="a"), False)
-    await k8s.validate(81, "TCP", reachability)
-
-
-async def should_allow_ingress_access_on_one_named_port(k8s: Model) -> None:
-    policy = gen_network_policy_with_match_label("allow-all", {}, ingress=[{"ports": [{"port": "serve-81-tcp"}]}])
-    await k8s.create_policy(policy, "x")
-    await k8s.validate(81, "TCP", Reachability(k8s.pods, True))
-    reachability_port80 = Reachability(k8s.pods, True)
-    reachability_port80.expect_peer(Peer(), Peer(namespace=k8s.ns("x")), False)
-    await k8s.validate(80, "TCP", reachability_port80)
-
-
-async def should_allow_egress_access_on_one_named_port(k8s: Model) -> None:
-    policy = gen_network_policy_with_match_label("allow-egress", {}, egress=[{"ports": [{"port": "serve-80-tcp"}]}])
-    await k8s.create_policy(policy, "x")
-    await k8s.validate(80, "TCP", Reachability(k8s.pods, True))
-    reachability_port81 = Reachability(k8s.pods, True)
-    reachability_port81.expect_peer(Peer(namespace=k8s.ns("x")), Peer(), False)
-    await k8s.validate(81, "TCP", reachability_port81)
-
-
-async def should_allow_ingress_access_from_updated_namespace(k8s: Model) -> None:
-    ingress_rule = {"from": [{"namespaceSelector": {"matchLabels": {"ns2": "updated"}}}]}
-    policy = gen_network_policy_with_match_label("allow-client-a-via-ns-selector", {"pod": "a"}, ingress=[ingress_rule])
-    await k8s.create_policy(policy, "x")
-    reachability = Reachability(k8s.pods, True)
-    reachability.expect_all_ingress(k8s.pod("x", "a"), False)
-    await k8s.validate(80, "TCP", reachability)
-    await k8s.add_namespace_label("y", "ns2", "updated")
-    reachability_with_label = Reachability(k8s.pods, True)
-    reachability_with_label.expect_all_ingress(k8s.pod("x", "a"), False)
-    reachability_with_label.expect_peer(Peer(namespace=k8s.ns("y")), Peer(), True)
-    await k8s.validate(80, "TCP", reachability_with_label)
-
-
-async def should_deny_egress_from_all_pods_in_a_namespace(k8s: Model) -> None:
-    await k8s.create_policy(gen_network_policy("deny-egress-ns-x", {}, egress=[]), "x")
-    reachability = Reachability(k8s.pods, True)
-    reachability.expect_peer(Peer(namespace=k8s.ns("x")), Peer(), False)
-    await k8s.validate(80, "TCP", reachability)
-
-
-async def should_enforce_egress_policy_allowing_traffic_to_a_server_in_a_different_namespace_based_on_podselector_and_namespaceselector(
-    k8s: Model,
-) -> None:
-    peer = {
-        "namespaceSelector": {"matchLabels": {NAMESPACE_LABEL_KEY: k8s.ns("y")}},
-        "podSelector": {"matchLabels": {"pod": "a"}},
-    }
-    policy = gen_network_policy_with_match_label("allow-to-ns-y-pod-a", {"pod": "a"}, egress=[{"to": [peer]}])
-    await k8s.create_policy(policy, "x")
-    reachability = Reachability(k8s.pods, True)
-    reachability.expect_all_egress(k8s.pod("x", "a"), False)
-    reachability.expect(k8s.pod("x", "a"), k8s.pod("y", "a"), True)
-    await k8s.validate(80, "TCP", reachability)
-
-
-async def should_allow_egress_access_to_server_in_cidr_block(k8s: Model) -> None:
-    egress_rule = {"to": [{"ipBlock": {"cidr": host_cidr(k8s.pod_ip("y", "b"))}}]}
-    policy = gen_network_policy_with_match_label(
-        "allow-client-a-via-cidr-egress-rule", {"pod": "a"}, egress=[egress_rule]
-    )
-    await k8s.create_policy(policy, "x")
-    reachability = Reachability(k8s.pods, True)
-    reachability.expect_all_egress(k8s.pod("x", "a"), False)
-    reachability.expect(k8s.pod("x", "a"), k8s.pod("y", "b"), True)
-    await k8s.validate(80, "TCP", reachability)
-
-
-async def should_ensure_an_ip_overlapping_both_ipblock_cidr_and_ipblock_except_is_allowed(k8s: Model) -> None:
-    pod_b_ip = k8s.pod_ip("x", "b")
-    egress_rule = {"to": [{"ipBlock": {"cidr": make_large_cidr_for_ip(pod_b_ip), "except": [host_cidr(pod_b_ip)]}}]}
-    policy = gen_network_policy_with_match_label(
-        "allow-client-a-via-cidr-egress-rule", {"pod": "a"}, egress=[egress_rule]
-    )
-    await k8s.create_policy(policy, "x")
-    reachability = Reachability(k8s.pods, True)
-    reachability.expect(k8s.pod("x", "a"), k8s.pod("x", "b"), False)
-    await k8s.validate(80, "TCP", reachability)
-    allow = gen_network_policy_with_match_label(
-        "allow-client-a-via-cidr-egress-rule",
-        {"pod": "a"},
-        egress=[{"to": [{"ipBlock": {"cidr": host_cidr(pod_b_ip)}}]}],
-    )
-    await k8s.update_policy(allow, "x")
-    reachability_allow = Reachability(k8s.pods, True)
-    reachability_allow.expect_all_egress(k8s.pod("x", "a"), False)
-    reachability_allow.expect(k8s.pod("x", "a"), k8s.pod("x", "b"), True)
-    await k8s.validate(80, "TCP", reachability_allow)
-
-
-async def should_not_allow_access_by_tcp_when_a_policy_specifies_only_udp(k8s: Model) -> None:
-    ingress_rule = {"ports": [{"port": 81, "protocol": "UDP"}]}
-    policy = gen_network_policy_with_match_label(
-        "allow-only-udp-ingress-on-port-81", {"pod": "a"}, ingress=[ingress_rule]
-    )
-    await k8s.create_policy(policy, "x")
-    reachability = Reachability(k8s.pods, True)
-    reachability.expect_all_ingress(k8s.pod("x", "a"), False)
-    await k8s.validate(81, "TCP", reachability)
-
-
-E2E_CASES = [
-    should_support_a_default_deny_ingress_policy,
-    should_support_a_default_deny_all_policy,
-    should_enforce_policy_to_allow_traffic_only_from_a_different_namespace_based_on_namespaceselector,
-    should_enforce_policy_based_on_podselector_and_namespaceselector,
-    should_enforce_policy_based_on_ports,
-    should_allow_ingress_access_on_one_named_port,
-    should_allow_egress_access_on_one_named_port,
-    should_allow_ingress_access_from_updated_namespace,
-    should_deny_egress_from_all_pods_in_a_namespace,
-    should_enforce_egress_policy_allowing_traffic_to_a_server_in_a_different_namespace_based_on_podselector_and_namespaceselector,
-    should_allow_egress_access_to_server_in_cidr_block,
-    should_ensure_an_ip_overlapping_both_ipblock_cidr_and_ipblock_except_is_allowed,
-    should_not_allow_access_by_tcp_when_a_policy_specifies_only_udp,
-]
+# The cases and their Model live in tests/integration/netpol_cases.py (shared with the packet test).
 
 
 @pytest.mark.parametrize("case", E2E_CASES, ids=lambda case: case.__name__)
