@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from docs.tutorials.scripts.svgkit import Svg
+from docs.tutorials.scripts.svgkit import Svg, wrap
 
 __all__ = ["draw", "main"]
 
@@ -75,19 +75,9 @@ def draw(matrix: dict[str, Any], *, title: str | None = None) -> str:
     for k, (color, opacity, label) in enumerate(legend):
         y = ly + k * 52
         svg.rect(lx, y, 18, 18, fill=color, extra=opacity.strip())
-        for n, part in enumerate(_wrap(label, 26)):
+        for n, part in enumerate(wrap(label, 26)):
             svg.text(lx + 26, y + 13 + n * 14, part, size=11, fill="#333")
     return svg.render()
-
-
-def _wrap(text: str, width: int) -> list[str]:
-    lines: list[str] = []
-    for word in text.split(" "):
-        if lines and len(lines[-1]) + 1 + len(word) <= width:
-            lines[-1] += " " + word
-        else:
-            lines.append(word)
-    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:

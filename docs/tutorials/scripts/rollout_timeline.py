@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from docs.tutorials.scripts.svgkit import Svg, num
+from docs.tutorials.scripts.svgkit import Svg, num, wrap
 
 __all__ = ["draw", "dumps", "main", "record"]
 
@@ -266,9 +266,9 @@ def draw(recording: Body) -> str:
     entries.append(("all available", "#3c4043", 1.5, "1 2"))
     for label, color, width, dash in entries:
         svg.line(lx, row, lx + 26, row, stroke=color, width=width, dash=dash)
-        for j, part in enumerate(_wrap(label, 22)):
+        for j, part in enumerate(wrap(label, 22)):
             svg.text(lx + 32, row + 4 + j * 13, part, size=10.5, fill="#333")
-        row += 13 * len(_wrap(label, 22)) + 10
+        row += 13 * len(wrap(label, 22)) + 10
     row += 6
     for name, role in roles.items():
         svg.text(lx, row, f"{role}: {name}", size=10.5, fill=COLORS[role], mono=True)
@@ -276,16 +276,6 @@ def draw(recording: Body) -> str:
     note = f"{d['name']}: image {recording['images']['before']} -> {recording['images']['after']}"
     svg.text(LEFT, HEIGHT - 10, note, size=10.5, fill="#666")
     return svg.render()
-
-
-def _wrap(text: str, width: int) -> list[str]:
-    lines: list[str] = []
-    for word in text.split(" "):
-        if lines and len(lines[-1]) + 1 + len(word) <= width:
-            lines[-1] += " " + word
-        else:
-            lines.append(word)
-    return lines
 
 
 # --- command line -------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from xml.sax.saxutils import escape, quoteattr
 
-__all__ = ["FONT", "Svg", "num"]
+__all__ = ["FONT", "Svg", "num", "wrap"]
 
 FONT = "font-family: ui-sans-serif, system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
 
@@ -81,3 +81,14 @@ class Svg:
             f'viewBox="0 0 {num(self.width)} {num(self.height)}" style="{FONT}">'
         )
         return "\n".join([head, *self._parts, "</svg>"]) + "\n"
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` characters, broken at spaces (a longer word keeps a line of its own)."""
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
