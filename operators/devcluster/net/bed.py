@@ -201,9 +201,7 @@ class TestBed:
                 self._unserved[pod.key] = f"not reachable from its node {node.name} within {READY_WITHIN:.0f} s"
                 break
         if self.pods.get(pod.uid) is pod and pod.key not in self._unserved:
-            self._served.add(pod.uid)
-        elif pod.uid not in self.pods:  # deleted while it was being brought up
-            self._responder.withdraw(pod.uid)
+            self._served.add(pod.uid)  # (a pod unwired meanwhile had its sockets withdrawn by _remove_pod)
         self._changed.set()
 
     def _close(self, uid: str) -> None:
