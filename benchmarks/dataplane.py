@@ -20,13 +20,13 @@ import argparse
 import asyncio
 import re
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from operators.devcluster.cluster import Cluster
+from operators.devcluster.net.agents import start_agents
 from operators.devcluster.net.bed import TestBed
 from operators.devcluster.net.serve import bed_for
 from operators.runtime.client import KubeClient
@@ -83,25 +83,7 @@ async def main(args: argparse.Namespace) -> None:
         await bed.start()
         agents = []
         try:
-            for node in bed.nodes.values():
-                log = (logs / f"{node.name}.log").open("wb")
-                agents.append(
-                    await asyncio.create_subprocess_exec(
-                        sys.executable,
-                        "-m",
-                        "operators",
-                        "agent",
-                        "--node",
-                        node.name,
-                        "--netns",
-                        node.netns,
-                        "--node-address",
-                        str(node.gateway),
-                        f"--kubeconfig={cluster.layout.kubeconfig}",
-                        stdout=log,
-                        stderr=asyncio.subprocess.STDOUT,
-                    )
-                )
+            agents = await start_agents(bed, cluster.layout.kubeconfig, logs, native=False)
             await kube.create(
                 "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
             )

@@ -10,7 +10,6 @@ import asyncio
 import ipaddress
 import os
 import shutil
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,8 +17,9 @@ from typing import Any
 
 import pytest
 
-from operators.agent.ruleset import TABLE, compile_ruleset, owners_of_addresses
+from operators.agent.ruleset import compile_ruleset, owners_of_addresses
 from operators.devcluster.cluster import Cluster
+from operators.devcluster.net.agents import start_agents
 from operators.devcluster.net.bed import TestBed
 from operators.devcluster.net.netns import existing
 from operators.devcluster.net.serve import bed_for
@@ -275,35 +275,7 @@ async def test_compiled_policies_are_enforced_with_real_packets(kube: KubeClient
 async def agents(cluster: Cluster, bed: TestBed, tmp_path: Path) -> AsyncIterator[list[asyncio.subprocess.Process]]:
     """`python -m operators agent` for every node of the bed, loading its table into the node's namespace;
     their logs are printed when the test fails (pytest shows captured output)."""
-    processes = []
-    logs = []
-    for node in bed.nodes.values():
-        log = (tmp_path / f"agent-{node.name}.log").open("wb")
-        logs.append(log)
-        processes.append(
-            await asyncio.create_subprocess_exec(
-                *(sys.executable, "-m", "operators", "agent", "--node", node.name, "--netns", node.netns),
-                "--native-policies",
-                *("--node-address", str(node.gateway), f"--kubeconfig={cluster.layout.kubeconfig}"),
-                stdout=log,
-                stderr=asyncio.subprocess.STDOUT,
-            )
-        )
-
-    async def loaded(netns: str) -> bool:
-        listed = await asyncio.create_subprocess_exec(
-            *("ip", "netns", "exec", netns, "nft", "list", "table", "inet", TABLE),
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        return await listed.wait() == 0
-
-    async def all_loaded() -> bool:
-        return all(await asyncio.gather(*(loaded(node.netns) for node in bed.nodes.values())))
-
-    # Ready when every agent has synced and loaded its first table: what a test then changes reaches the
-    # agents as watch events (the update path), and no test times the agents' start-up (Python imports).
-    await eventually(all_loaded, within=60, what="every node's agent loading its first table")
+    processes = await start_agents(bed, cluster.layout.kubeconfig, tmp_path, native=True)
     yield processes
     for node in bed.nodes.values():  # what each node enforced at the end (shown if the test failed)
         listed = await asyncio.create_subprocess_exec(
@@ -315,8 +287,6 @@ async def agents(cluster: Cluster, bed: TestBed, tmp_path: Path) -> AsyncIterato
         process.terminate()
     for process in processes:
         await process.wait()
-    for log in logs:
-        log.close()
     for path in sorted(tmp_path.glob("agent-*.log")):  # noqa: ASYNC240 (after the test; shown if it failed)
         print(f"--- {path.name}\n{path.read_text()}")
 
