@@ -149,7 +149,7 @@ class KubeClient:
         configuration = await load_configuration(kubeconfig=kubeconfig, context=context)
         # Same size as the semaphore: a request holding a slot never waits for a connection.
         configuration.connection_pool_maxsize = max_concurrency
-        api = k8s_client.ApiClient(configuration)
+        api = _PlainJsonApiClient(configuration)
         if not configuration.proxy and not urllib.request.getproxies():
             _stop_trusting_env(api)
         return cls(api, max_concurrency=max_concurrency, qps=qps, burst=burst, timeout=timeout)
@@ -285,6 +285,19 @@ class KubeClient:
     def _observe(self, method: str, code: str, started: float) -> None:
         if self.observer is not None:
             self.observer(method, code, time.monotonic() - started)
+
+
+class _PlainJsonApiClient(k8s_client.ApiClient):
+    """kubernetes_asyncio's ApiClient for bodies that are JSON already.
+
+    The generic client walks every element of every body, header and query parameter to turn its model
+    classes into dicts; the runtime sends plain dicts, lists and strings only, and that walk over the
+    body of a 100-endpoint EndpointSlice was ~12% of the MiniService controller's CPU. `json.dumps` still
+    refuses anything that is not JSON.
+    """
+
+    def sanitize_for_serialization(self, obj: Any) -> Any:
+        return obj
 
 
 def describe_error(error: BaseException) -> str:
