@@ -189,7 +189,8 @@ class Reflector(Generic[V]):
             raise _watch_error(ApiError(code, str(body.get("reason", "")), str(body.get("message", ""))))
         version = (body.get("metadata") or {}).get("resourceVersion")
         if event_type in ("ADDED", "MODIFIED", "DELETED"):
-            self.informer.apply(event_type, self.informer.view(body))
+            known = self.informer.holding(body) if event_type == "MODIFIED" else None
+            self.informer.apply(event_type, known if known is not None else self.informer.view(body))
         elif event_type != "BOOKMARK":
             logger.warning("reflector %s: ignoring a watch event of type %r", self.name, event_type)
             return

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager, suppress
+from typing import Any
 
 import pytest
 
@@ -507,3 +508,35 @@ async def test_reflector_relists_after_a_watch_error(fake: FakeApiServer, client
             watches = 3  # the closed one, the refused one, then the one after the relist
         await eventually(lambda: len(fake.watches) == watches and fake.open_watches == 1, what="watching again")
     assert len(fake.lists) == 2, "an error ends the watch for good: list again"
+
+
+async def test_reflector_takes_our_own_write_from_the_cache(fake: FakeApiServer, client: KubeClient) -> None:
+    """A MODIFIED event of a version `observe_write` took in already is not parsed again: the cached view is
+    the one stored, and subscribers are told of the change from the version the write replaced. Any other
+    event is parsed as always."""
+    fake.create("default", "foo")
+    parsed: list[str] = []
+    recorder = Recorder()
+
+    def counting_view(body: Mapping[str, Any]) -> Pod:
+        parsed.append(body["metadata"]["resourceVersion"])
+        return Pod.from_dict(body)
+
+    recorder.informer.view = counting_view
+    r = reflector(client, recorder)
+    async with running(r):
+        await synced_and_watching(fake, recorder)
+        before = recorder.informer.get("default", "foo")
+        assert before is not None
+        recorder.events.clear()
+        parsed.clear()
+        written = fake.update("default", "foo", labels={"app": "web"})  # as if this controller wrote it
+        ours = Pod.from_dict(written)
+        assert recorder.informer.observe_write(before.resource_version, written, view=ours)
+        fake.update("default", "foo")  # then somebody else's change
+        await eventually(lambda: len(recorder.events) == 2, what="two notifications")
+
+    assert recorder.events[0] == (before, ours)
+    assert recorder.events[0][1] is ours, "the cached view of our write, not a second parse of it"
+    assert parsed == [str(fake.rv)], "only the other change was parsed"
+    assert recorder.state() == server_state(fake)
