@@ -13,16 +13,20 @@ from prometheus_client.metrics_core import Metric
 from operators.controllers.deployment.controller import DeploymentController
 from operators.controllers.networkpolicy.controller import NetworkPolicyController
 from operators.controllers.replicaset.controller import ReplicaSetController
-from operators.controllers.service.controller import ServiceController
+from operators.controllers.service.controller import STATUS_LANE, ServiceController
 from operators.docsgen.markdown import cell, code, generated_header, table
 from operators.runtime.metrics import RECONCILE_RESULTS, Metrics
 
 __all__ = ["CONTROLLERS", "families", "render"]
 
-# The `controller` and `name` label values: each controller's name, as its work queue and reconciler call it.
-CONTROLLERS = tuple(
-    controller.name
-    for controller in (ReplicaSetController, DeploymentController, ServiceController, NetworkPolicyController)
+# The `controller` and `name` label values: each controller's name, as its work queue and reconciler call it,
+# and the lanes (second work queues) a controller has.
+CONTROLLERS = (
+    *(
+        controller.name
+        for controller in (ReplicaSetController, DeploymentController, ServiceController, NetworkPolicyController)
+    ),
+    STATUS_LANE,
 )
 _PREFIXES = ("workqueue_", "controller_runtime_", "rest_client_", "leader_election_")
 
@@ -80,7 +84,8 @@ def render() -> str:
             "`0` turns the server off) at `/metrics`, with the names, labels and help texts of client-go and "
             "controller-runtime, so dashboards and alerts written for kube-controller-manager or a "
             "controller-runtime operator work unchanged. The How-to *Debug a controller* shows them in use.\n",
-            f"Label values: `controller` and `name` are the controller's name ({controllers}); `result` is one "
+            f"Label values: `controller` and `name` are the controller's name ({controllers}; "
+            f"`{STATUS_LANE}` is the work queue that writes the MiniServices' status); `result` is one "
             f"of {results}; `code` is the HTTP status or `<error>` when no response came; `host` is the API "
             "server's host:port; `name` of the leader-election gauge is the Lease's name. A counter's series "
             "end in `_total`; a histogram's are `_bucket`, `_sum` and `_count`.\n",

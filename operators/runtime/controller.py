@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -23,7 +23,7 @@ from operators.runtime.informers import Informer
 from operators.runtime.metrics import Metrics
 from operators.runtime.workqueue import ShutDown, WorkQueue
 
-__all__ = ["Controller", "Reconciler", "Result", "StaleCache", "SyncError"]
+__all__ = ["Controller", "Lane", "Reconciler", "Result", "StaleCache", "SyncError"]
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +59,19 @@ class Reconciler(Protocol):
     name: str
 
     async def sync(self, key: str) -> Result | None: ...
+
+
+@dataclass(slots=True)
+class Lane:
+    """A second work queue of one controller, for work that must never hold up its main sync.
+
+    Its keys are the controller's keys; `sync` is one of the controller's methods. The MiniService
+    controller writes its status in a lane of its own: a status PATCH in flight would otherwise keep the
+    next pod change waiting for the Service's key, and that wait is the endpoint's propagation tail.
+    """
+
+    name: str
+    sync: Callable[[str], Coroutine[Any, Any, Result | None]]
 
 
 class Controller:

@@ -153,7 +153,13 @@ def test_metrics_are_client_go_and_controller_runtime_names_with_their_labels() 
     assert "| `workqueue_adds_total` | counter | `name`, `controller` |" in text
     assert "| `controller_runtime_reconcile_total` | counter | `controller`, `result` |" in text
     assert "| `rest_client_request_duration_seconds` | histogram | `verb`, `host` |" in text.split("## Opt-in")[1]
-    assert metricsref.CONTROLLERS == ("minireplicaset", "minideployment", "miniservice", "mininetworkpolicy")
+    assert metricsref.CONTROLLERS == (
+        "minireplicaset",
+        "minideployment",
+        "miniservice",
+        "mininetworkpolicy",
+        "miniservice-status",
+    )
 
 
 # --- the upstream ID index -----------------------------------------------------------------------------------

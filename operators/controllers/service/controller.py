@@ -5,6 +5,12 @@ handlers) plus the owned Service (SV-01..SV-03). The decisions are made by the p
 owned.py (the Service to apply, and whether it is up to date), reconciler.py (the slices to create, update
 and delete), utils.py, tracker.py, triggertime.py and status.py.
 
+The status is written by a second work queue, the status lane (`STATUS_LANE`): syncService records what it
+found (the conditions, the Service, the generation it acted on) and wakes the lane, which computes the
+status from that record and the slice cache and writes it when it changed, the endpoint counts at most once
+a second. So a status PATCH in flight never keeps the next pod change waiting for the Service's key, which
+is what an endpoint's propagation time is made of (upstream's controller writes no status at all).
+
 The entry point is a Kopf handler on MiniServices (`Manager.primary`). Pods come from the shared pod
 informer; Services from a Service informer; EndpointSlices from an informer that lists and watches only
 the slices this controller manages (the `endpointslice.kubernetes.io/managed-by` label), so the built-in
@@ -17,6 +23,7 @@ import datetime
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from operators.controllers.service.model import (
@@ -39,16 +46,17 @@ from operators.kube.objects import Node, Pod, status_only_change
 from operators.kube.resources import ENDPOINTSLICES, MINISERVICES, NODES, PODS, SERVICES
 from operators.runtime.applier import apply_owned
 from operators.runtime.client import ApiError, KubeClient
-from operators.runtime.controller import Controller, Reconciler, Result, StaleCache, SyncError
+from operators.runtime.controller import Controller, Lane, Reconciler, Result, StaleCache, SyncError
 from operators.runtime.events import EventRecorder, InvolvedObject
 from operators.runtime.informers import BY_LABEL, BY_SELECTOR, Informer, index_by_label, index_by_selector
 from operators.runtime.manager import Manager
 
-__all__ = ["BY_SERVICE", "ServiceController"]
+__all__ = ["BY_SERVICE", "STATUS_LANE", "ServiceController"]
 
 logger = logging.getLogger(__name__)
 COMPONENT = "miniservice-controller"
 BY_SERVICE = "service"  # EndpointSlices by `namespace/<kubernetes.io/service-name>`
+STATUS_LANE = "miniservice-status"  # the work queue that writes the MiniServices' status
 # endpointSliceChangeMinSyncDelay: a slice changed by someone else is looked at after a second, not at once.
 SLICE_CHANGE_MIN_SYNC_DELAY = 1.0
 STATUS_MIN_INTERVAL = 1.0  # seconds between two status writes that only update the endpoint counts
@@ -59,6 +67,17 @@ def _only_counts_differ(status: Mapping[str, Any], current: Mapping[str, Any]) -
     """The new status differs from the current one in the endpoint counts and texts only."""
     keys = set(status) | set(current)
     return all(status.get(k) == current.get(k) for k in keys - _COUNT_FIELDS)
+
+
+@dataclass(frozen=True, slots=True)
+class SyncOutcome:
+    """What syncService found, for the status lane: the conditions to set, the Service as the sync saw or
+    wrote it (None when it is not ours to report), and the generation the sync acted on."""
+
+    service_synced: ConditionState
+    slices_synced: ConditionState | None  # None: the slices were not looked at; the condition stays
+    service: ServiceView | None
+    generation: int
 
 
 def index_by_service(slice_: EndpointSlice) -> Iterable[str]:
@@ -96,8 +115,10 @@ class ServiceController:
         self.tracker = EndpointSliceTracker()
         self.trigger_times = TriggerTimeTracker()
         self.topology = TopologyCache()  # topology-mode: Auto hints (ES-12)
+        self._outcomes: dict[str, SyncOutcome] = {}  # key -> what its last sync found, for the status lane
         self._status_written: dict[str, float] = {}  # key -> monotonic time of its last status write
         self.controller: Controller = controller_factory(self)
+        self.status_lane: Controller = controller_factory(Lane(STATUS_LANE, self.sync_status))
         minis.subscribe(self._on_mini_service)
         services.subscribe(self._on_service)
         slices.subscribe(self._on_slice)
@@ -147,7 +168,10 @@ class ServiceController:
             self.controller.enqueue(current.key)
 
     def _on_slice(self, old: EndpointSlice | None, new: EndpointSlice | None) -> None:
-        """onEndpointSliceAdd/Update/Delete: only a change we did not make ourselves queues the Service."""
+        """onEndpointSliceAdd/Update/Delete: only a change we did not make ourselves queues the Service;
+        every change, ours included, wakes the status lane (the endpoint counts come from the slice cache)."""
+        if (current := new or old) is not None and current.labels.get(SERVICE_NAME_LABEL):
+            self.status_lane.enqueue(_service_key(current))
         if new is not None:
             if self.tracker.should_sync(_service_key(new), new):
                 self._queue_for_slice(new)
@@ -195,40 +219,42 @@ class ServiceController:
 
     # --- syncService -------------------------------------------------------------------------------------------
 
-    async def sync(self, key: str) -> Result | None:
-        """syncService: the owned Service first (SV-01..03), then the EndpointSlices (ES-01..13), then status."""
+    async def sync(self, key: str) -> None:
+        """syncService: the owned Service first (SV-01..03), then the EndpointSlices (ES-01..13); what it found
+        goes to the status lane."""
         namespace, name = key.split("/", 1)
         mini = self.minis.get(namespace, name)
         if mini is None:
             self.tracker.delete_service(key)  # the garbage collector removes the Service and its slices
             self.trigger_times.delete_service(key)
-            self._status_written.pop(key, None)
+            self._outcomes.pop(key, None)
             for address_type in (ADDRESS_TYPE_IPV4, ADDRESS_TYPE_IPV6):
                 self.topology.remove_hints(key, address_type)
-            return None
+            return
         if mini.deletion_timestamp is not None:
-            return None
+            return
         service = self.services.get(namespace, name)
         if service is not None and not is_owned_by(service, mini):
             message = foreign_message(service, mini)
-            await self._report_service_problem(mini, "ServiceExists", message)
-            return None
+            self._report_service_problem(mini, "ServiceExists", message)
+            return
         desired = desired_service(mini)
         if service is None or not up_to_date(desired, service):
             try:
                 service = await self._apply_service(mini, desired, service)
             except ApiError as error:
                 if error.namespace_terminating:
-                    return None  # it goes, and this MiniService with it: nothing to report to anyone
+                    return  # it goes, and this MiniService with it: nothing to report to anyone
                 if not (error.invalid or error.status == 400):
                     raise  # a conflict or an outage: retried; a refused spec waits for the user
-                await self._report_service_problem(mini, "FailedToApplyService", f"Service {name!r}: {error.message}")
-                return None
+                self._report_service_problem(mini, "FailedToApplyService", f"Service {name!r}: {error.message}")
+                return
         service_ok = ConditionState(True, "ServiceUpToDate", f"Service {name!r} matches the spec")
 
         if not mini.match_labels:  # ES-01: a Service without a selector gets no slices from us
             no_selector = ConditionState(True, "NoSelector", "no selector: EndpointSlices are not managed")
-            return await self._write_status(mini, service, self._cached_slices(key), service_ok, no_selector)
+            self._report(mini, SyncOutcome(service_ok, no_selector, service, mini.generation))
+            return
         slices = self._cached_slices(key)
         if self.tracker.stale_slices(key, slices):
             raise StaleCache(f"{key}: the EndpointSlice cache has not seen our last writes yet")
@@ -251,15 +277,15 @@ class ServiceController:
             message = f"Error updating Endpoint Slices for Service {key}: {error}"
             self.recorder.record(_involved(mini), "Warning", "FailedToUpdateEndpointSlices", message)
             failed = ConditionState(False, "FailedToUpdateEndpointSlices", message)
-            await self._write_status(mini, service, slices, service_ok, failed, now=True)
+            self._report(mini, SyncOutcome(service_ok, failed, service, mini.generation))
             raise
         self._record_topology_events(mini, plan)
         if plan.errors:
             skipped = ConditionState(False, "PodsSkipped", "; ".join(plan.errors))
-            await self._write_status(mini, service, slices, service_ok, skipped, now=True)
+            self._report(mini, SyncOutcome(service_ok, skipped, service, mini.generation))
             raise SyncError("; ".join(plan.errors))  # the Service is synced again, with backoff
         synced = ConditionState(True, "EndpointSlicesUpToDate", f"{len(slices)} EndpointSlice(s) match the pods")
-        return await self._write_status(mini, service, slices, service_ok, synced)
+        self._report(mini, SyncOutcome(service_ok, synced, service, mini.generation))
 
     def _record_topology_events(self, mini: MiniServiceView, plan: Plan) -> None:
         """The topology cache's events (hints enabled or disabled, and why), after the writes, as upstream."""
@@ -294,13 +320,12 @@ class ServiceController:
             self.recorder.record(_involved(mini), "Normal", "CreatedService", f"Created Service {mini.name}")
         return ServiceView.from_dict(written)
 
-    async def _report_service_problem(self, mini: MiniServiceView, reason: str, message: str) -> None:
+    def _report_service_problem(self, mini: MiniServiceView, reason: str, message: str) -> None:
         """ServiceSynced=False with a Warning event, once per change of reason or message."""
         current = next((c for c in mini.conditions if c.type == "ServiceSynced"), None)
         if current is None or current.status != "False" or current.reason != reason or current.message != message:
             self.recorder.record(_involved(mini), "Warning", reason, message)
-        problem = ConditionState(False, reason, message)
-        await self._write_status(mini, None, self._cached_slices(mini.key), problem, None, now=True)
+        self._report(mini, SyncOutcome(ConditionState(False, reason, message), None, None, mini.generation))
 
     # --- finalize: the writes of the plan ----------------------------------------------------------------------
 
@@ -333,44 +358,50 @@ class ServiceController:
             by_name.pop(slice_.name, None)
         return list(by_name.values())
 
-    # --- status ------------------------------------------------------------------------------------------------
+    # --- status: the status lane ------------------------------------------------------------------------------
 
-    async def _write_status(
-        self,
-        mini: MiniServiceView,
-        service: ServiceView | None,
-        slices: Sequence[EndpointSlice],
-        service_synced: ConditionState,
-        slices_synced: ConditionState | None,
-        *,
-        now: bool = False,
-    ) -> Result | None:
-        """The status, written (merge patch against the cached resourceVersion) only when it changed.
+    def _report(self, mini: MiniServiceView, outcome: SyncOutcome) -> None:
+        """Record what this sync found and wake the status lane, which writes it without holding the key."""
+        self._outcomes[mini.key] = outcome
+        self.status_lane.enqueue(mini.key)
+
+    async def sync_status(self, key: str) -> Result | None:
+        """The status lane's sync: the status from the last sync's outcome and the slice cache, written
+        (merge patch against the cached resourceVersion) only when it changed.
 
         When only the endpoint counts and texts changed, and the last status write of this MiniService was
         less than STATUS_MIN_INTERVAL ago, the write waits for the rest of that interval (a requeue): a
         Service whose pods flap gets its slices written at once and its status at most once a second.
-        Anything else (a condition, the ClusterIP, a new generation) is written at once, as with `now`.
+        Anything else (a condition, the ClusterIP, a new generation) is written at once.
         """
+        namespace, name = key.split("/", 1)
+        mini = self.minis.get(namespace, name)
+        outcome = self._outcomes.get(key)
+        if mini is None:
+            self._status_written.pop(key, None)
+            return None
+        if outcome is None or mini.deletion_timestamp is not None:
+            return None  # no sync has looked at it yet, or it is going
+        service = outcome.service
         status = calculate_status(
             mini,
             service.spec if service is not None else None,
             service.load_balancer if service is not None else {},
-            slices,
-            service_synced,
-            slices_synced,
+            self._cached_slices(key),
+            outcome.service_synced,
+            outcome.slices_synced,
             _now(),
+            observed_generation=outcome.generation,
         )
         if status == mini.status:
             return None
-        key = mini.key
         since = time.monotonic() - self._status_written.get(key, -STATUS_MIN_INTERVAL)
-        if not now and since < STATUS_MIN_INTERVAL and _only_counts_differ(status, mini.status):
+        if since < STATUS_MIN_INTERVAL and _only_counts_differ(status, mini.status):
             return Result(requeue_after=STATUS_MIN_INTERVAL - since)
         self._status_written[key] = time.monotonic()
         cleared = {field: None for field in mini.status if field not in status}  # a merge patch removes with null
         body = {"metadata": {"resourceVersion": mini.resource_version}, "status": {**status, **cleared}}
-        written = await self.client.patch(MINISERVICES.path(mini.namespace, mini.name, "status"), body)
+        written = await self.client.patch(MINISERVICES.path(namespace, name, "status"), body)
         self.minis.observe_write(mini.resource_version, written)
         return None
 

@@ -41,9 +41,12 @@ def calculate_status(
     service_synced: ConditionState,
     slices_synced: ConditionState | None,
     now: datetime.datetime,
+    *,
+    observed_generation: int | None = None,
 ) -> dict[str, Any]:
     """The whole status to write. `service` is the owned Service's spec (None while there is none);
-    `slices_synced` None keeps that condition as it is (the slices were not looked at)."""
+    `slices_synced` None keeps that condition as it is (the slices were not looked at);
+    `observed_generation` is the generation the sync acted on (default: `mini`'s)."""
     spec = service or mini.spec
     ready = serving = terminating = 0
     for slice_ in slices:
@@ -55,7 +58,7 @@ def calculate_status(
     if slices_synced is not None:
         conditions = set_condition(conditions, ENDPOINT_SLICES_SYNCED, slices_synced, now)
     status: dict[str, Any] = {
-        "observedGeneration": mini.generation,
+        "observedGeneration": mini.generation if observed_generation is None else observed_generation,
         "endpoints": {"ready": ready, "serving": serving, "terminating": terminating},
         "portsText": ports_text(spec.ports),
         "externalIPText": external_ip_text(spec, load_balancer),
