@@ -1,4 +1,4 @@
-"""Fault tests on the real cluster: watch gaps, an API server outage, kill -9, two processes, a hung request.
+"""Fault tests on the real cluster: watch gaps, an API server outage, kill -9, two processes, hung requests.
 
 These are the faults clusterloader2's chaos steps and upstream's controller tests inject. Each test runs its
 own operator (a separate process it can freeze, kill or start twice; or, for the hung request, an in-process
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -23,6 +24,7 @@ from operators.runtime.manager import Manager
 from tests.integration.conftest import InProcessOperator
 from tests.integration.kubehelpers import PodCreations, eventually, is_active, is_ready, list_pods
 from tests.integration.operatorproc import OperatorProcess
+from tests.integration.servicehelpers import MINI_MANAGER, SliceWatch
 from tests.integration.test_replicaset import controlled_pods, create_mrs, mrs_path, new_mrs
 
 pytestmark = [pytest.mark.cluster]
@@ -433,3 +435,61 @@ async def test_a_hung_request_times_out_and_its_key_is_retried(
 
 async def _true(value: bool) -> bool:
     return value
+
+
+# --- a status write that hangs must not hold the endpoints -------------------------------------------------------
+
+
+class HoldStatus:
+    """A seam in the client: the first status PATCH of MiniService `name` is accepted and never answered."""
+
+    def __init__(self, namespace: str, name: str) -> None:
+        self.path = f"/apis/minik8s.dev/v1/namespaces/{namespace}/miniservices/{name}/status"
+        self.holding = threading.Event()
+        self.attempts = 0
+
+    def install(self, manager: Manager) -> None:
+        api = manager.client.api
+        original = api.call_api
+
+        async def call_api(path: str, method: str, *args: Any, **kwargs: Any) -> Any:
+            if method == "PATCH" and path == self.path:
+                self.attempts += 1
+                if self.attempts == 1:
+                    self.holding.set()
+                    await asyncio.Event().wait()  # never answered
+            return await original(path, method, *args, **kwargs)
+
+        api.call_api = call_api
+
+
+async def test_a_hung_status_write_does_not_hold_the_endpoints(
+    no_operator: InProcessOperator, kube: KubeClient, namespace: str
+) -> None:
+    """The MiniService's status is written by a lane of its own: while its status PATCH hangs, pods still
+    become endpoints of its slices. With the status written at the end of syncService, the key would stay
+    busy until the request timeout (60 s here), and no pod change of that Service would reach a slice."""
+    seam = HoldStatus(namespace, "web")
+    no_operator.start(no_operator.default_options(request_timeout=60.0), on_start=seam.install)
+    service = {"selector": {"app": "web"}, "ports": [{"name": "http", "port": 80, "targetPort": 8080}]}
+    body = {"apiVersion": "minik8s.dev/v1", "kind": "MiniService", "metadata": {"name": "web"}, "spec": service}
+    try:
+        await kube.create(f"/apis/minik8s.dev/v1/namespaces/{namespace}/miniservices", body)
+        await eventually(lambda: _true(seam.holding.is_set()), what="the hung status write")
+        async with SliceWatch(kube, namespace) as watch:
+            for index in range(3):
+                pod = {"name": f"web-{index}", "labels": {"app": "web"}}
+                container = {"name": "web", "image": "registry.k8s.io/pause:3.10"}
+                await kube.create(
+                    f"/api/v1/namespaces/{namespace}/pods",
+                    {"apiVersion": "v1", "kind": "Pod", "metadata": pod, "spec": {"containers": [container]}},
+                )
+
+            def three_ready() -> bool:
+                ready = [e for s in watch.of("web", MINI_MANAGER) for e in s.get("endpoints") or ()]
+                return len([e for e in ready if (e.get("conditions") or {}).get("ready")]) == 3
+
+            await watch.until(three_ready, within=30, what="3 ready endpoints while the status write hangs")
+        assert seam.attempts == 1, "the status write is still hanging"
+    finally:
+        no_operator.stop()
