@@ -236,7 +236,7 @@ def run_matrix(args: argparse.Namespace) -> int:
         where = f"in {', '.join(sorted(namespaces))} namespace" if namespaces else "in the snapshot"
         print(f"No resources found {where}.", file=sys.stderr)
     if args.output == "json":
-        print(json.dumps(matrix.to_json(), indent=2))
+        print(matrix.json_text())
     elif matrix.pods:
         print(render_wide(matrix, loaded.snapshot) if args.output == "wide" else matrix.pretty())
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -9,6 +10,8 @@ from typing import Any
 from operators.networkpolicy.engine import Engine
 
 __all__ = ["ReachabilityMatrix", "reachability_matrix"]
+
+_BITS = bytes.maketrans(b"01", b"\x00\x01")  # '0'/'1' characters -> the indexes 0/1
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +35,20 @@ class ReachabilityMatrix:
 
     def to_json(self) -> dict[str, Any]:
         return {"port": self.port, "protocol": self.protocol, "matrix": self.to_dict()}
+
+    def json_text(self) -> str:
+        """`json.dumps(self.to_json(), indent=2)`, written row by row: with an indent the json module uses its
+        pure-Python encoder, cell by cell (1.6-1.8 s for the million cells of 1,000 pods). Here each row's bits
+        become bytes of 0 and 1 that pick every cell's text from (denied, allowed) in C."""
+        keys = [json.dumps(pod) for pod in self.pods]
+        cells = [(f"      {key}: false", f"      {key}: true") for key in keys]
+        rows = []
+        for source, row in zip(keys, self.rows, strict=True):
+            bits = format(row, f"0{len(keys)}b")[::-1].encode().translate(_BITS)
+            body = ",\n".join(map(tuple.__getitem__, cells, bits))
+            rows.append(f"    {source}: {{\n{body}\n    }}" if body else f"    {source}: {{}}")
+        matrix = "{\n" + ",\n".join(rows) + "\n  }" if rows else "{}"
+        return f'{{\n  "port": {self.port},\n  "protocol": {json.dumps(self.protocol)},\n  "matrix": {matrix}\n}}'
 
     def pretty(self, indent: str = "") -> str:
         """The layout of the upstream e2e TruthTable.PrettyPrint: tab-separated, `.` allowed, `X` denied."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import random
 from typing import Any
 
 import pytest
 
 from operators.networkpolicy import Engine, parse_objects, reachability_matrix
+from operators.networkpolicy.matrix import ReachabilityMatrix
 
 # The cluster: prod/web and prod/api, dev/client; prod/web runs on node-1; 203.0.113.9 is outside.
 NAMESPACES = [
@@ -399,6 +401,15 @@ def test_matrix_renders_like_the_upstream_truth_table() -> None:
         "prod/web\t.\tX\tX",
     ]
     assert matrix.to_json()["matrix"]["dev/client"] == {"dev/client": True, "prod/api": False, "prod/web": False}
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 7, 64, 65])
+def test_matrix_json_text_is_json_dumps_with_an_indent(size: int) -> None:
+    """`-o json` writes the matrix row by row; the text is exactly json.dumps(to_json(), indent=2)."""
+    rng = random.Random(size)
+    pods = tuple(f"ns-{i % 3}/pod-{i}" + ('"quoted"' if i == 1 else "") for i in range(size))
+    matrix = ReachabilityMatrix(443, "UDP", pods, tuple(rng.getrandbits(size) if size else 0 for _ in pods))
+    assert matrix.json_text() == json.dumps(matrix.to_json(), indent=2)
 
 
 def test_evaluate_rejects_bad_traffic_arguments() -> None:
