@@ -6,9 +6,9 @@ owned.py (the Service to apply, and whether it is up to date), reconciler.py (th
 and delete), utils.py, tracker.py, triggertime.py and status.py.
 
 The status is written by a second work queue, the status lane (`STATUS_LANE`): syncService records what it
-found (the conditions, the Service, the generation it acted on) and wakes the lane, which computes the
-status from that record and the slice cache and writes it when it changed, the endpoint counts at most once
-a second. So a status PATCH in flight never keeps the next pod change waiting for the Service's key, which
+found (the conditions, the Service and the slices as it left them, the generation it acted on) and wakes the
+lane, which computes the status from that record and writes it when it changed, the endpoint counts at most
+once a second. So a status PATCH in flight never keeps the next pod change waiting for the Service's key, which
 is what an endpoint's propagation time is made of (upstream's controller writes no status at all).
 
 The entry point is a Kopf handler on MiniServices (`Manager.primary`). Pods come from the shared pod
@@ -71,12 +71,13 @@ def _only_counts_differ(status: Mapping[str, Any], current: Mapping[str, Any]) -
 
 @dataclass(frozen=True, slots=True)
 class SyncOutcome:
-    """What syncService found, for the status lane: the conditions to set, the Service as the sync saw or
-    wrote it (None when it is not ours to report), and the generation the sync acted on."""
+    """What syncService found, for the status lane: the conditions to set, the Service and the slices as the
+    sync saw or wrote them (the Service None when it is not ours to report), and the generation it acted on."""
 
     service_synced: ConditionState
     slices_synced: ConditionState | None  # None: the slices were not looked at; the condition stays
     service: ServiceView | None
+    slices: Sequence[EndpointSlice]
     generation: int
 
 
@@ -168,10 +169,7 @@ class ServiceController:
             self.controller.enqueue(current.key)
 
     def _on_slice(self, old: EndpointSlice | None, new: EndpointSlice | None) -> None:
-        """onEndpointSliceAdd/Update/Delete: only a change we did not make ourselves queues the Service;
-        every change, ours included, wakes the status lane (the endpoint counts come from the slice cache)."""
-        if (current := new or old) is not None and current.labels.get(SERVICE_NAME_LABEL):
-            self.status_lane.enqueue(_service_key(current))
+        """onEndpointSliceAdd/Update/Delete: only a change we did not make ourselves queues the Service."""
         if new is not None:
             if self.tracker.should_sync(_service_key(new), new):
                 self._queue_for_slice(new)
@@ -253,7 +251,7 @@ class ServiceController:
 
         if not mini.match_labels:  # ES-01: a Service without a selector gets no slices from us
             no_selector = ConditionState(True, "NoSelector", "no selector: EndpointSlices are not managed")
-            self._report(mini, SyncOutcome(service_ok, no_selector, service, mini.generation))
+            self._report(mini, SyncOutcome(service_ok, no_selector, service, self._cached_slices(key), mini.generation))
             return
         slices = self._cached_slices(key)
         if self.tracker.stale_slices(key, slices):
@@ -277,15 +275,15 @@ class ServiceController:
             message = f"Error updating Endpoint Slices for Service {key}: {error}"
             self.recorder.record(_involved(mini), "Warning", "FailedToUpdateEndpointSlices", message)
             failed = ConditionState(False, "FailedToUpdateEndpointSlices", message)
-            self._report(mini, SyncOutcome(service_ok, failed, service, mini.generation))
+            self._report(mini, SyncOutcome(service_ok, failed, service, slices, mini.generation))
             raise
         self._record_topology_events(mini, plan)
         if plan.errors:
             skipped = ConditionState(False, "PodsSkipped", "; ".join(plan.errors))
-            self._report(mini, SyncOutcome(service_ok, skipped, service, mini.generation))
+            self._report(mini, SyncOutcome(service_ok, skipped, service, slices, mini.generation))
             raise SyncError("; ".join(plan.errors))  # the Service is synced again, with backoff
         synced = ConditionState(True, "EndpointSlicesUpToDate", f"{len(slices)} EndpointSlice(s) match the pods")
-        self._report(mini, SyncOutcome(service_ok, synced, service, mini.generation))
+        self._report(mini, SyncOutcome(service_ok, synced, service, slices, mini.generation))
 
     def _record_topology_events(self, mini: MiniServiceView, plan: Plan) -> None:
         """The topology cache's events (hints enabled or disabled, and why), after the writes, as upstream."""
@@ -325,7 +323,8 @@ class ServiceController:
         current = next((c for c in mini.conditions if c.type == "ServiceSynced"), None)
         if current is None or current.status != "False" or current.reason != reason or current.message != message:
             self.recorder.record(_involved(mini), "Warning", reason, message)
-        self._report(mini, SyncOutcome(ConditionState(False, reason, message), None, None, mini.generation))
+        problem = ConditionState(False, reason, message)
+        self._report(mini, SyncOutcome(problem, None, None, self._cached_slices(mini.key), mini.generation))
 
     # --- finalize: the writes of the plan ----------------------------------------------------------------------
 
@@ -366,7 +365,7 @@ class ServiceController:
         self.status_lane.enqueue(mini.key)
 
     async def sync_status(self, key: str) -> Result | None:
-        """The status lane's sync: the status from the last sync's outcome and the slice cache, written
+        """The status lane's sync: the status from the last sync's outcome, written
         (merge patch against the cached resourceVersion) only when it changed.
 
         When only the endpoint counts and texts changed, and the last status write of this MiniService was
@@ -387,7 +386,7 @@ class ServiceController:
             mini,
             service.spec if service is not None else None,
             service.load_balancer if service is not None else {},
-            self._cached_slices(key),
+            outcome.slices,
             outcome.service_synced,
             outcome.slices_synced,
             _now(),
