@@ -71,14 +71,16 @@ def _only_counts_differ(status: Mapping[str, Any], current: Mapping[str, Any]) -
 
 @dataclass(frozen=True, slots=True)
 class SyncOutcome:
-    """What syncService found, for the status lane: the conditions to set, the Service and the slices as the
-    sync saw or wrote them (the Service None when it is not ours to report), and the generation it acted on."""
+    """What syncService found, for the status lane: the MiniService it acted on (UID and generation), the
+    conditions to set, and the Service and the slices as the sync saw or wrote them (the Service None when it
+    is not ours to report)."""
 
+    uid: str
+    generation: int
     service_synced: ConditionState
     slices_synced: ConditionState | None  # None: the slices were not looked at; the condition stays
     service: ServiceView | None
     slices: Sequence[EndpointSlice]
-    generation: int
 
 
 def index_by_service(slice_: EndpointSlice) -> Iterable[str]:
@@ -226,6 +228,7 @@ class ServiceController:
             self.tracker.delete_service(key)  # the garbage collector removes the Service and its slices
             self.trigger_times.delete_service(key)
             self._outcomes.pop(key, None)
+            self._status_written.pop(key, None)
             for address_type in (ADDRESS_TYPE_IPV4, ADDRESS_TYPE_IPV6):
                 self.topology.remove_hints(key, address_type)
             return
@@ -251,7 +254,7 @@ class ServiceController:
 
         if not mini.match_labels:  # ES-01: a Service without a selector gets no slices from us
             no_selector = ConditionState(True, "NoSelector", "no selector: EndpointSlices are not managed")
-            self._report(mini, SyncOutcome(service_ok, no_selector, service, self._cached_slices(key), mini.generation))
+            self._report(mini, service_ok, no_selector, service, self._cached_slices(key))
             return
         slices = self._cached_slices(key)
         if self.tracker.stale_slices(key, slices):
@@ -275,15 +278,15 @@ class ServiceController:
             message = f"Error updating Endpoint Slices for Service {key}: {error}"
             self.recorder.record(_involved(mini), "Warning", "FailedToUpdateEndpointSlices", message)
             failed = ConditionState(False, "FailedToUpdateEndpointSlices", message)
-            self._report(mini, SyncOutcome(service_ok, failed, service, slices, mini.generation))
+            self._report(mini, service_ok, failed, service, slices)
             raise
         self._record_topology_events(mini, plan)
         if plan.errors:
             skipped = ConditionState(False, "PodsSkipped", "; ".join(plan.errors))
-            self._report(mini, SyncOutcome(service_ok, skipped, service, slices, mini.generation))
+            self._report(mini, service_ok, skipped, service, slices)
             raise SyncError("; ".join(plan.errors))  # the Service is synced again, with backoff
         synced = ConditionState(True, "EndpointSlicesUpToDate", f"{len(slices)} EndpointSlice(s) match the pods")
-        self._report(mini, SyncOutcome(service_ok, synced, service, slices, mini.generation))
+        self._report(mini, service_ok, synced, service, slices)
 
     def _record_topology_events(self, mini: MiniServiceView, plan: Plan) -> None:
         """The topology cache's events (hints enabled or disabled, and why), after the writes, as upstream."""
@@ -324,7 +327,7 @@ class ServiceController:
         if current is None or current.status != "False" or current.reason != reason or current.message != message:
             self.recorder.record(_involved(mini), "Warning", reason, message)
         problem = ConditionState(False, reason, message)
-        self._report(mini, SyncOutcome(problem, None, None, self._cached_slices(mini.key), mini.generation))
+        self._report(mini, problem, None, None, self._cached_slices(mini.key))
 
     # --- finalize: the writes of the plan ----------------------------------------------------------------------
 
@@ -359,8 +362,16 @@ class ServiceController:
 
     # --- status: the status lane ------------------------------------------------------------------------------
 
-    def _report(self, mini: MiniServiceView, outcome: SyncOutcome) -> None:
+    def _report(
+        self,
+        mini: MiniServiceView,
+        service_synced: ConditionState,
+        slices_synced: ConditionState | None,
+        service: ServiceView | None,
+        slices: Sequence[EndpointSlice],
+    ) -> None:
         """Record what this sync found and wake the status lane, which writes it without holding the key."""
+        outcome = SyncOutcome(mini.uid, mini.generation, service_synced, slices_synced, service, slices)
         self._outcomes[mini.key] = outcome
         self.status_lane.enqueue(mini.key)
 
@@ -376,11 +387,8 @@ class ServiceController:
         namespace, name = key.split("/", 1)
         mini = self.minis.get(namespace, name)
         outcome = self._outcomes.get(key)
-        if mini is None:
-            self._status_written.pop(key, None)
-            return None
-        if outcome is None or mini.deletion_timestamp is not None:
-            return None  # no sync has looked at it yet, or it is going
+        if mini is None or outcome is None or outcome.uid != mini.uid or mini.deletion_timestamp is not None:
+            return None  # gone or going, or no sync has looked at this one (a namesake's outcome is not its own)
         service = outcome.service
         status = calculate_status(
             mini,
