@@ -296,6 +296,8 @@ def _render(
         "    drop",
         "  }",
         "  chain forward {",
+        # NP-13: the forward hook comes after kube-proxy's DNAT (prerouting), so a connection to a Service is
+        # judged at the backend pod's IP and targetPort (tests/integration/test_netbed.py, with packets).
         "    type filter hook forward priority filter - 5; policy accept;",
         "    ct state established,related accept",
         "    ip saddr @egress_isolated jump egress_check",

@@ -327,3 +327,62 @@ async def test_the_agent_enforces_a_mininetworkpolicy_and_follows_its_changes(
         return await bed.probe(f"{namespace}/stranger", server, 80, wait=0.3) == "server"
 
     await eventually(stranger_admitted, within=30, what="the agent lifting the deleted policy")
+
+
+@pytest.mark.usefixtures("operator")
+@pytest.mark.skipif(
+    shutil.which("nft") is None, reason="kube-proxy and the agent need `nft` (apt-get install nftables)"
+)
+async def test_a_policy_sees_the_pod_ip_and_target_port_after_service_dnat(
+    kube: KubeClient, namespace: str, bed: TestBed, agents: list[asyncio.subprocess.Process]
+) -> None:
+    """NP-13: kube-proxy rewrites a connection to a MiniService's ClusterIP:80 to a backend pod's IP and its
+    targetPort 8080 before the policy agent looks at it. So a rule admitting port 80 (the Service's port)
+    admits nobody through the Service, and a rule admitting 8080 admits the friend, and still not the stranger."""
+    servers = ["web-0", "web-1"]
+    for name in servers:
+        body = pod(name, [{"containerPort": 8080}])
+        body["metadata"]["labels"] = {"app": "web"}
+        await kube.create(f"/api/v1/namespaces/{namespace}/pods", body)
+    for role in ("friend", "stranger"):
+        body = pod(role, [])
+        body["metadata"]["labels"] = {"role": role}
+        await kube.create(f"/api/v1/namespaces/{namespace}/pods", body)
+    spec = {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]}
+    await kube.create(
+        f"/apis/minik8s.dev/v1/namespaces/{namespace}/miniservices",
+        {"apiVersion": "minik8s.dev/v1", "kind": "MiniService", "metadata": {"name": "web"}, "spec": spec},
+    )
+    await bed.wait_for({f"{namespace}/{name}" for name in [*servers, "friend", "stranger"]})
+
+    async def cluster_ip() -> str | None:
+        status = (await kube.get(f"/apis/minik8s.dev/v1/namespaces/{namespace}/miniservices/web")).get("status") or {}
+        return status.get("clusterIP") if (status.get("endpoints") or {}).get("ready") == 2 else None
+
+    address = await eventually(cluster_ip, within=60, what="the MiniService with 2 ready endpoints")
+    friend, stranger = f"{namespace}/friend", f"{namespace}/stranger"
+
+    async def answered_by_all(client: str) -> bool:
+        return set(await service_answers(bed, client, address, 80)) == set(servers)
+
+    await eventually(lambda: answered_by_all(stranger), within=60, what="the ClusterIP open to all (no policy)")
+
+    def policy(port: int) -> dict[str, Any]:
+        rule = {"from": [{"podSelector": {"matchLabels": {"role": "friend"}}}], "ports": [{"port": port}]}
+        spec = {"podSelector": {"matchLabels": {"app": "web"}}, "ingress": [rule]}
+        return {"apiVersion": "minik8s.dev/v1", "kind": "MiniNetworkPolicy", "metadata": {"name": "p"}, "spec": spec}
+
+    path = f"/apis/minik8s.dev/v1/namespaces/{namespace}/mininetworkpolicies"
+    await kube.create(path, policy(80))
+
+    async def nobody_through_the_service() -> bool:
+        answers = await service_answers(bed, friend, address, 80, tries=6)
+        return answers == [None] * 6
+
+    await eventually(nobody_through_the_service, within=30, what="a rule on the Service's port admitting nobody")
+    assert set(await service_answers(bed, stranger, address, 80, tries=6)) == {None}
+
+    await kube.replace(f"{path}/p", policy(8080) | {"metadata": (await kube.get(f"{path}/p"))["metadata"]})
+    await eventually(lambda: answered_by_all(friend), within=30, what="a rule on the targetPort admitting the friend")
+    assert set(await service_answers(bed, stranger, address, 80, tries=6)) == {None}, "the stranger stays out"
+    assert all(process.returncode is None for process in agents), "the agents run"
