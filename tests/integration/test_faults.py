@@ -388,22 +388,21 @@ async def test_a_clean_shutdown_releases_the_lease(
 # --- finding 3: a request that never answers -----------------------------------------------------------------------
 
 
-class HangOnce:
-    """A seam in the client: the first pod POST for MiniReplicaSet `owner` is accepted and never answered."""
+class HangFirst:
+    """A seam in the client: the first request that `matches(path, method, body)` is accepted and never
+    answered; the ones after it go through."""
 
-    def __init__(self, namespace: str, owner: str) -> None:
-        self.namespace, self.owner = namespace, owner
-        self.hanging = asyncio.Event()
+    def __init__(self, matches: Callable[[str, str, Any], bool]) -> None:
+        self.matches = matches
+        self.hanging = threading.Event()
         self.attempts = 0
-        self.loop: asyncio.AbstractEventLoop | None = None
 
     def install(self, manager: Manager) -> None:
         api = manager.client.api
         original = api.call_api
-        pods_path = f"/api/v1/namespaces/{self.namespace}/pods"
 
         async def call_api(path: str, method: str, *args: Any, body: Any = None, **kwargs: Any) -> Any:
-            if method == "POST" and path == pods_path and body["metadata"]["generateName"] == f"{self.owner}-":
+            if self.matches(path, method, body):
                 self.attempts += 1
                 if self.attempts == 1:
                     self.hanging.set()
@@ -420,7 +419,10 @@ async def test_a_hung_request_times_out_and_its_key_is_retried(
 
     Without a timeout the only worker would wait forever, and neither MiniReplicaSet would ever converge.
     """
-    seam = HangOnce(namespace, "hung")
+    pods = f"/api/v1/namespaces/{namespace}/pods"
+    seam = HangFirst(
+        lambda path, method, body: (method, path) == ("POST", pods) and body["metadata"]["generateName"] == "hung-"
+    )
     no_operator.start(no_operator.default_options(workers=1, request_timeout=3.0), on_start=seam.install)
     try:
         hung = await create_mrs(kube, namespace, new_mrs("hung", 1))
@@ -440,42 +442,20 @@ async def _true(value: bool) -> bool:
 # --- a status write that hangs must not hold the endpoints -------------------------------------------------------
 
 
-class HoldStatus:
-    """A seam in the client: the first status PATCH of MiniService `name` is accepted and never answered."""
-
-    def __init__(self, namespace: str, name: str) -> None:
-        self.path = f"/apis/minik8s.dev/v1/namespaces/{namespace}/miniservices/{name}/status"
-        self.holding = threading.Event()
-        self.attempts = 0
-
-    def install(self, manager: Manager) -> None:
-        api = manager.client.api
-        original = api.call_api
-
-        async def call_api(path: str, method: str, *args: Any, **kwargs: Any) -> Any:
-            if method == "PATCH" and path == self.path:
-                self.attempts += 1
-                if self.attempts == 1:
-                    self.holding.set()
-                    await asyncio.Event().wait()  # never answered
-            return await original(path, method, *args, **kwargs)
-
-        api.call_api = call_api
-
-
 async def test_a_hung_status_write_does_not_hold_the_endpoints(
     no_operator: InProcessOperator, kube: KubeClient, namespace: str
 ) -> None:
     """The MiniService's status is written by a lane of its own: while its status PATCH hangs, pods still
     become endpoints of its slices. With the status written at the end of syncService, the key would stay
     busy until the request timeout (60 s here), and no pod change of that Service would reach a slice."""
-    seam = HoldStatus(namespace, "web")
+    status = f"/apis/minik8s.dev/v1/namespaces/{namespace}/miniservices/web/status"
+    seam = HangFirst(lambda path, method, _: (method, path) == ("PATCH", status))
     no_operator.start(no_operator.default_options(request_timeout=60.0), on_start=seam.install)
     service = {"selector": {"app": "web"}, "ports": [{"name": "http", "port": 80, "targetPort": 8080}]}
     body = {"apiVersion": "minik8s.dev/v1", "kind": "MiniService", "metadata": {"name": "web"}, "spec": service}
     try:
         await kube.create(f"/apis/minik8s.dev/v1/namespaces/{namespace}/miniservices", body)
-        await eventually(lambda: _true(seam.holding.is_set()), what="the hung status write")
+        await eventually(lambda: _true(seam.hanging.is_set()), what="the hung status write")
         async with SliceWatch(kube, namespace) as watch:
             for index in range(3):
                 pod = {"name": f"web-{index}", "labels": {"app": "web"}}
