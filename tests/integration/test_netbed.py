@@ -133,6 +133,36 @@ async def service_answers(bed: TestBed, client: str, address: str, port: int, tr
     return [await bed.probe(client, address, port, "TCP") for _ in range(tries)]
 
 
+async def serve_web(kube: KubeClient, namespace: str, servers: list[str], **spec: Any) -> None:
+    """Pods `servers` labelled app=web, listening on 8080, and the MiniService `web` (port 80 -> 8080) that
+    selects them; `spec` adds to its spec (a type)."""
+    for name in servers:
+        body = pod(name, [{"containerPort": 8080}])
+        body["metadata"]["labels"] = {"app": "web"}
+        await kube.create(f"/api/v1/namespaces/{namespace}/pods", body)
+    spec = {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}], **spec}
+    await kube.create(
+        f"/apis/minik8s.dev/v1/namespaces/{namespace}/miniservices",
+        {"apiVersion": "minik8s.dev/v1", "kind": "MiniService", "metadata": {"name": "web"}, "spec": spec},
+    )
+
+
+async def web_ready(kube: KubeClient, namespace: str, ready: int) -> dict[str, Any] | None:
+    """The MiniService `web`'s status once it counts `ready` ready endpoints, else None."""
+    status = (await kube.get(f"/apis/minik8s.dev/v1/namespaces/{namespace}/miniservices/web")).get("status") or {}
+    return status if (status.get("endpoints") or {}).get("ready") == ready else None
+
+
+async def web_cluster_ip(kube: KubeClient, namespace: str, ready: int) -> str:
+    """The ClusterIP of the MiniService `web`, once it has `ready` ready endpoints."""
+
+    async def cluster_ip() -> str | None:
+        status = await web_ready(kube, namespace, ready)
+        return status.get("clusterIP") if status is not None else None
+
+    return await eventually(cluster_ip, within=60, what=f"the MiniService with {ready} ready endpoints")
+
+
 @pytest.mark.usefixtures("operator")
 @pytest.mark.skipif(
     shutil.which("nft") is None, reason="kube-proxy's nftables mode needs `nft` (apt-get install nftables)"
@@ -143,23 +173,10 @@ async def test_a_miniservice_clusterip_reaches_ready_endpoints_only(
     """kube-proxy (nftables, in each node's namespace) routes a MiniService's ClusterIP from its Mini
     EndpointSlices: the answers come from the ready endpoints, and a pod gone NotReady gets no new connection."""
     servers = ["web-0", "web-1", "web-2"]
-    for name in servers:
-        body = pod(name, [{"containerPort": 8080}])
-        body["metadata"]["labels"] = {"app": "web"}
-        await kube.create(f"/api/v1/namespaces/{namespace}/pods", body)
+    await serve_web(kube, namespace, servers)
     await kube.create(f"/api/v1/namespaces/{namespace}/pods", pod("client", []))
-    spec = {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]}
-    await kube.create(
-        f"/apis/minik8s.dev/v1/namespaces/{namespace}/miniservices",
-        {"apiVersion": "minik8s.dev/v1", "kind": "MiniService", "metadata": {"name": "web"}, "spec": spec},
-    )
     await bed.wait_for({f"{namespace}/{name}" for name in [*servers, "client"]})
-
-    async def cluster_ip() -> str | None:
-        status = (await kube.get(f"/apis/minik8s.dev/v1/namespaces/{namespace}/miniservices/web")).get("status") or {}
-        return status.get("clusterIP") if (status.get("endpoints") or {}).get("ready") == 3 else None
-
-    address = await eventually(cluster_ip, within=60, what="the MiniService with 3 ready endpoints")
+    address = await web_cluster_ip(kube, namespace, ready=3)
     client = f"{namespace}/client"
 
     async def all_answer() -> bool:
@@ -184,21 +201,13 @@ async def test_a_miniservice_clusterip_reaches_ready_endpoints_only(
 )
 async def test_a_miniservice_nodeport_is_open_on_every_node(kube: KubeClient, namespace: str, bed: TestBed) -> None:
     """SV-02 with packets: a NodePort MiniService's port answers on every node's address, from a pod."""
-    body = pod("web", [{"containerPort": 8080}])
-    body["metadata"]["labels"] = {"app": "web"}
-    await kube.create(f"/api/v1/namespaces/{namespace}/pods", body)
+    await serve_web(kube, namespace, ["web"], type="NodePort")
     await kube.create(f"/api/v1/namespaces/{namespace}/pods", pod("client", []))
-    spec = {"type": "NodePort", "selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]}
-    await kube.create(
-        f"/apis/minik8s.dev/v1/namespaces/{namespace}/miniservices",
-        {"apiVersion": "minik8s.dev/v1", "kind": "MiniService", "metadata": {"name": "web"}, "spec": spec},
-    )
     await bed.wait_for({f"{namespace}/web", f"{namespace}/client"})
 
     async def node_port() -> int | None:
         svc = await kube.get(f"/api/v1/namespaces/{namespace}/services/web")
-        mini = await kube.get(f"/apis/minik8s.dev/v1/namespaces/{namespace}/miniservices/web")
-        ready = ((mini.get("status") or {}).get("endpoints") or {}).get("ready") == 1
+        ready = await web_ready(kube, namespace, 1) is not None
         return int(svc["spec"]["ports"][0]["nodePort"]) if ready else None
 
     port = await eventually(node_port, within=60, what="the NodePort and its ready endpoint")
@@ -340,26 +349,13 @@ async def test_a_policy_sees_the_pod_ip_and_target_port_after_service_dnat(
     targetPort 8080 before the policy agent looks at it. So a rule admitting port 80 (the Service's port)
     admits nobody through the Service, and a rule admitting 8080 admits the friend, and still not the stranger."""
     servers = ["web-0", "web-1"]
-    for name in servers:
-        body = pod(name, [{"containerPort": 8080}])
-        body["metadata"]["labels"] = {"app": "web"}
-        await kube.create(f"/api/v1/namespaces/{namespace}/pods", body)
+    await serve_web(kube, namespace, servers)
     for role in ("friend", "stranger"):
         body = pod(role, [])
         body["metadata"]["labels"] = {"role": role}
         await kube.create(f"/api/v1/namespaces/{namespace}/pods", body)
-    spec = {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]}
-    await kube.create(
-        f"/apis/minik8s.dev/v1/namespaces/{namespace}/miniservices",
-        {"apiVersion": "minik8s.dev/v1", "kind": "MiniService", "metadata": {"name": "web"}, "spec": spec},
-    )
     await bed.wait_for({f"{namespace}/{name}" for name in [*servers, "friend", "stranger"]})
-
-    async def cluster_ip() -> str | None:
-        status = (await kube.get(f"/apis/minik8s.dev/v1/namespaces/{namespace}/miniservices/web")).get("status") or {}
-        return status.get("clusterIP") if (status.get("endpoints") or {}).get("ready") == 2 else None
-
-    address = await eventually(cluster_ip, within=60, what="the MiniService with 2 ready endpoints")
+    address = await web_cluster_ip(kube, namespace, ready=2)
     friend, stranger = f"{namespace}/friend", f"{namespace}/stranger"
 
     async def answered_by_all(client: str) -> bool:
